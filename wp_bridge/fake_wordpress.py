@@ -1,0 +1,339 @@
+"""In-memory WordPress + BuddyPress + bridge plugin, with WordPress's error codes and statuses.
+
+The sandbox serves it over HTTP; ``wp_bridge.fake.FakeWordPressClient`` calls it directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from wp_bridge.errors import (
+    GroupClosed,
+    GroupFull,
+    GroupNotFound,
+    UserAlreadyExists,
+    UserNotFound,
+    WPConnectionError,
+    WPServerError,
+    error_class_for,
+)
+from wp_bridge.fake_records import (
+    EMAIL_TEMPLATES,
+    BPMember,
+    Call,
+    GroupRecord,
+    UserRecord,
+    check_new_user,
+    hash_password,
+    invalid_param,
+)
+from wp_bridge.models import Booking, GroupInfo, WPUser
+
+
+class FakeWordPress:
+    """WordPress state in memory, thread-safe, with failure injection for tests."""
+
+    def __init__(
+        self,
+        *,
+        site_url: str = "http://wordpress.test",
+        admin_username: str = "admin",
+        admin_email: str = "admin@example.test",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.site_url = site_url.rstrip("/")
+        self.clock = clock
+        self.down = False
+        self.latency_seconds = 0.0
+        self.calls: list[Call] = []
+        self.emails: list[dict[str, Any]] = []
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._failures: list[int] = []
+        self._users: dict[int, UserRecord] = {}
+        self._groups: dict[int, GroupRecord] = {}
+        self._bookings: dict[str, Booking] = {}
+        self._bp_groups: dict[int, dict[int, BPMember]] = {}
+        self._emailed: set[tuple[str, str]] = set()
+        self.admin = self._insert_user(admin_username, admin_email, secrets.token_hex(8))
+        self._users[self.admin.id].roles = ("administrator",)
+
+    # --- failure injection ------------------------------------------------------------------
+
+    def fail_next(self, n: int = 1, status: int = 500) -> None:
+        """Make the next n calls fail with this HTTP status."""
+        with self._lock:
+            self._failures.extend([status] * n)
+
+    def _gate(self) -> None:
+        """Apply latency, outage and injected failures before touching state."""
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
+        if self.down:
+            raise WPConnectionError("WordPress is down (injected)")
+        with self._lock:
+            status = self._failures.pop(0) if self._failures else None
+        if status is not None:
+            cls = error_class_for(status, None)
+            code = "internal_server_error" if status == 500 else f"injected_{status}"
+            raise cls("Injected failure.", http_status=status, code=code)
+
+    def _log(self, name: str, **args: Any) -> None:
+        with self._lock:
+            self.calls.append(Call(name, args))
+
+    # --- users ------------------------------------------------------------------------------
+
+    def me(self) -> WPUser:
+        """Return the administrator the application password belongs to."""
+        self._gate()
+        return self.admin
+
+    def user_record(self, user_id: int) -> UserRecord | None:
+        """Return the stored user (no failure injection: for the sandbox's rendering)."""
+        with self._lock:
+            return self._users.get(int(user_id))
+
+    def get_user(self, user_id: int) -> WPUser | None:
+        """Return the user with this id, or None."""
+        self._gate()
+        record = self.user_record(user_id)
+        return record.to_user() if record else None
+
+    def search_users(self, term: str) -> list[WPUser]:
+        """Return users matching like WP_User_Query search: a case-insensitive substring."""
+        self._gate()
+        needle = term.strip().lower()
+        with self._lock:
+            records = sorted(self._users.values(), key=lambda record: record.id)
+        # With an "@" in the term WordPress searches the email column alone.
+        columns = ("email",) if "@" in needle else ("email", "username", "first_name")
+        return [
+            record.to_user()
+            for record in records
+            if any(needle in getattr(record, column).lower() for column in columns)
+        ]
+
+    def create_user(
+        self,
+        *,
+        username: str,
+        email: str,
+        password: str,
+        first_name: str = "",
+        last_name: str = "",
+        intent_ref: str | None = None,
+    ) -> WPUser:
+        """Create a subscriber with WordPress's validation order and error codes."""
+        self._gate()
+        self._log("create_user", username=username, email=email, intent_ref=intent_ref)
+        check_new_user(username, email, password)
+        with self._lock:
+            return self._insert_user(username, email, password, first_name, last_name, intent_ref)
+
+    def add_user(
+        self,
+        *,
+        username: str,
+        email: str,
+        password: str | None = None,
+        intent_ref: str | None = None,
+    ) -> WPUser:
+        """Seed a user directly (no failure injection, not logged); duplicates still raise."""
+        with self._lock:
+            secret = password or secrets.token_hex(8)
+            return self._insert_user(username, email, secret, intent_ref=intent_ref)
+
+    def _insert_user(
+        self,
+        username: str,
+        email: str,
+        password: str,
+        first_name: str = "",
+        last_name: str = "",
+        intent_ref: str | None = None,
+    ) -> WPUser:
+        # Login is checked before email, so a double duplicate reports the login (as WP does).
+        if any(u.username.lower() == username.lower() for u in self._users.values()):
+            message = "Sorry, that username already exists!"
+            raise UserAlreadyExists(message, http_status=500, code="existing_user_login")
+        if any(u.email.lower() == email.lower() for u in self._users.values()):
+            message = "Sorry, that email address is already used!"
+            raise UserAlreadyExists(message, http_status=500, code="existing_user_email")
+        record = UserRecord(
+            id=next(self._ids),
+            username=username,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            password_hash=hash_password(password),
+            intent_ref=intent_ref or None,
+            roles=("subscriber",),
+            registered=self.clock(),
+        )
+        self._users[record.id] = record
+        return record.to_user()
+
+    # --- therapy groups and bookings ---------------------------------------------------------
+
+    def add_group(
+        self,
+        *,
+        name: str,
+        price: Decimal | str,
+        capacity: int,
+        currency: str = "SAR",
+        open: bool = True,
+    ) -> GroupInfo:
+        """Create a therapy group and its BuddyPress group (the admin is its group admin)."""
+        with self._lock:
+            group_id, bp_group_id = next(self._ids), next(self._ids)
+            self._groups[group_id] = GroupRecord(
+                group_id, name, Decimal(price), currency, capacity, open, bp_group_id
+            )
+            admin = BPMember(self.admin.id, is_admin=True, modified=int(self.clock()))
+            self._bp_groups[bp_group_id] = {self.admin.id: admin}
+        return self._group_info(group_id, self.site_url)
+
+    def set_group_open(self, group_id: int, is_open: bool) -> None:
+        """Open or close registrations for a group."""
+        with self._lock:
+            self._groups[int(group_id)].open = is_open
+
+    def get_group(self, group_id: int, *, site_url: str | None = None) -> GroupInfo:
+        """Return the group with its seats and page URLs; raise GroupNotFound."""
+        self._gate()
+        return self._group_info(int(group_id), (site_url or self.site_url).rstrip("/"))
+
+    def _group_info(self, group_id: int, site_url: str) -> GroupInfo:
+        with self._lock:
+            group = self._groups.get(group_id)
+            if group is None:
+                raise GroupNotFound(
+                    "Unknown therapy group.", http_status=404, code="therapy_group_not_found"
+                )
+            taken = sum(1 for b in self._bookings.values() if b.group_id == group_id)
+        return GroupInfo(
+            id=group.id,
+            name=group.name,
+            price=group.price,
+            currency=group.currency,
+            capacity=group.capacity,
+            seats_taken=taken,
+            open=group.open,
+            bp_group_id=group.bp_group_id,
+            registration_url=f"{site_url}/therapy-registration/?group={group.id}",
+            status_url=f"{site_url}/therapy-registration-status/",
+            thank_you_url=f"{site_url}/thank-you/",
+        )
+
+    def book_session(self, *, intent_ref: str, group_id: int, user_id: int) -> Booking:
+        """Take a seat; idempotent by intent_ref; capacity checked under the lock."""
+        self._gate()
+        self._log("book_session", intent_ref=intent_ref, group_id=group_id, user_id=user_id)
+        with self._lock:
+            existing = self._bookings.get(intent_ref)
+            if existing is not None:
+                return Booking(existing.id, intent_ref, existing.group_id, existing.user_id, False)
+            info = self._group_info(int(group_id), self.site_url)
+            if int(user_id) not in self._users:
+                message = "Unknown user."
+                raise UserNotFound(message, http_status=404, code="therapy_user_not_found")
+            if not info.open:
+                message = "This group is closed."
+                raise GroupClosed(message, http_status=409, code="therapy_group_closed")
+            if info.seats_taken >= info.capacity:
+                message = "This group is full."
+                raise GroupFull(message, http_status=409, code="therapy_group_full")
+            booking = Booking(next(self._ids), intent_ref, info.id, int(user_id), True)
+            self._bookings[intent_ref] = booking
+            return booking
+
+    def find_bookings(
+        self, *, intent_ref: str | None = None, group_id: int | None = None
+    ) -> list[Booking]:
+        """Return bookings filtered by intent_ref and/or group id, oldest first."""
+        self._gate()
+        with self._lock:
+            found = sorted(self._bookings.values(), key=lambda booking: booking.id)
+        return [
+            b
+            for b in found
+            if (intent_ref is None or b.intent_ref == intent_ref)
+            and (group_id is None or b.group_id == int(group_id))
+        ]
+
+    # --- BuddyPress -------------------------------------------------------------------------
+
+    def join_group(self, bp_group_id: int, user_id: int, *, context: str = "view") -> None:
+        """Add a member like BP REST v1 (context=edit keeps its same-second and demotion quirks)."""
+        self._gate()
+        self._log("join_group", bp_group_id=bp_group_id, user_id=user_id, context=context)
+        now = int(self.clock())
+        with self._lock:
+            members = self._bp_members(bp_group_id)
+            if int(user_id) not in self._users:
+                message = "Invalid group member ID."
+                raise UserNotFound(message, http_status=404, code="bp_rest_group_member_invalid_id")
+            member = members.get(int(user_id))
+            if member is None:
+                members[int(user_id)] = BPMember(int(user_id), is_admin=False, modified=now)
+            elif context != "view":
+                if member.modified == now:
+                    message = "Could not add member to the group."
+                    code = "bp_rest_group_member_failed_to_join"
+                    raise WPServerError(message, http_status=500, code=code)
+                member.is_admin, member.modified = False, now
+
+    def group_members(self, bp_group_id: int, *, exclude_admins: bool = True) -> list[BPMember]:
+        """Return the members of a BP group, newest first; admins hidden by default, as in BP."""
+        self._gate()
+        with self._lock:
+            members = list(self._bp_members(bp_group_id).values())
+        members.sort(key=lambda member: member.modified, reverse=True)
+        return [m for m in members if not (exclude_admins and m.is_admin)]
+
+    def _bp_members(self, bp_group_id: int) -> dict[int, BPMember]:
+        members = self._bp_groups.get(int(bp_group_id))
+        if members is None:
+            raise GroupNotFound(
+                "Invalid group ID.", http_status=404, code="bp_rest_group_invalid_id"
+            )
+        return members
+
+    # --- mail -------------------------------------------------------------------------------
+
+    def send_email(
+        self,
+        *,
+        template: str,
+        intent_ref: str,
+        user_id: int | None = None,
+        to: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> bool:
+        """Record a mail; idempotent per template+intent_ref (a repeat returns False)."""
+        self._gate()
+        self._log("send_email", template=template, intent_ref=intent_ref, user_id=user_id, to=to)
+        if template not in EMAIL_TEMPLATES:
+            raise invalid_param("template", "rest_not_in_enum", "Unknown template.")
+        user = self.user_record(user_id) if user_id is not None else None
+        if user_id is not None and user is None:
+            raise UserNotFound("Unknown user.", http_status=404, code="therapy_user_not_found")
+        fallback = self.admin.email if template == "alert" else None
+        recipient = to or (user.email if user else None) or fallback
+        if not recipient:
+            raise invalid_param("to", "rest_invalid_param", "No recipient.")
+        with self._lock:
+            if (template, intent_ref) in self._emailed:
+                return False
+            self._emailed.add((template, intent_ref))
+            mail = {"template": template, "intent_ref": intent_ref, "to": recipient}
+            self.emails.append({**mail, "user_id": user_id, "data": data or {}})
+        return True

@@ -1,0 +1,120 @@
+"""Plain values returned by the WordPress clients, and their parsing from REST JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+INTENT_META_KEY = "therapy_sidecar_intent"
+
+
+@dataclass(frozen=True)
+class WPUser:
+    """A WordPress user as seen with context=edit."""
+
+    id: int
+    email: str
+    username: str
+    intent_ref: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WPUser:
+        """Build from a core /wp/v2/users object."""
+        meta = data.get("meta")
+        # WordPress sends "meta": [] (a PHP empty array) when no meta key is registered.
+        intent = meta.get(INTENT_META_KEY) if isinstance(meta, dict) else None
+        return cls(
+            id=int(data["id"]),
+            email=str(data.get("email") or ""),
+            username=str(data.get("username") or ""),
+            intent_ref=str(intent) if intent else None,
+        )
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    """A bookable therapy group as described by the bridge plugin."""
+
+    id: int
+    name: str
+    price: Decimal
+    currency: str
+    capacity: int
+    seats_taken: int
+    open: bool
+    bp_group_id: int
+    registration_url: str
+    status_url: str
+    thank_you_url: str
+
+    @property
+    def seats_left(self) -> int:
+        """Return the number of free seats (never negative)."""
+        return max(self.capacity - self.seats_taken, 0)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GroupInfo:
+        """Build from a bridge GET /groups/<id> answer."""
+        return cls(
+            id=int(data["id"]),
+            name=str(data["name"]),
+            # str() first: a JSON number would otherwise carry binary float noise into Decimal.
+            price=Decimal(str(data["price"])),
+            currency=str(data["currency"]),
+            capacity=int(data["capacity"]),
+            seats_taken=int(data["seats_taken"]),
+            open=bool(data["open"]),
+            bp_group_id=int(data["bp_group_id"]),
+            registration_url=str(data["registration_url"]),
+            status_url=str(data["status_url"]),
+            thank_you_url=str(data["thank_you_url"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the bridge JSON shape (price as a two-decimal string)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "price": f"{self.price:.2f}",
+            "currency": self.currency,
+            "capacity": self.capacity,
+            "seats_taken": self.seats_taken,
+            "open": self.open,
+            "bp_group_id": self.bp_group_id,
+            "registration_url": self.registration_url,
+            "status_url": self.status_url,
+            "thank_you_url": self.thank_you_url,
+        }
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A seat in a therapy group, keyed by the sidecar's intent reference."""
+
+    id: int
+    intent_ref: str
+    group_id: int
+    user_id: int
+    created: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Booking:
+        """Build from a bridge booking object."""
+        return cls(
+            id=int(data["id"]),
+            intent_ref=str(data["intent_ref"]),
+            group_id=int(data["group_id"]),
+            user_id=int(data["user_id"]),
+            created=bool(data.get("created", False)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the bridge JSON shape."""
+        return {
+            "id": self.id,
+            "intent_ref": self.intent_ref,
+            "group_id": self.group_id,
+            "user_id": self.user_id,
+            "created": self.created,
+        }

@@ -1,0 +1,66 @@
+"""Therapy Pay Sidecar: payment-first PayTabs checkout beside a WordPress site."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the web application: settings, services, blueprints, error handlers.
+
+    ``test_config`` holds environment-style settings (``SIDECAR_PUBLIC_URL``...) and, for tests and
+    the demo, ready-made services under lower-case keys (``clock``, ``wordpress``, ``db``...).
+    """
+    from sidecar.config import load_settings
+    from sidecar.services import build_services
+    from sidecar.web import checkout, health, paytabs, status
+    from sidecar.web.responses import register_error_handlers
+
+    app = Flask(__name__, instance_relative_config=True)
+    overrides = {k: v for k, v in (test_config or {}).items() if k.islower()}
+    settings = load_settings(settings_environment(test_config), instance_path=app.instance_path)
+    app.config.update(
+        MAX_CONTENT_LENGTH=64 * 1024,  # a checkout form or an IPN is a few kB
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        MAX_FORM_PARTS=100,
+        SETTINGS=settings,
+    )
+    app.extensions["sidecar"] = build_services(settings, overrides)
+    for blueprint in (checkout.bp, paytabs.bp, status.bp, health.bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    allowed_origin = origin_of(settings.wp_base_url)
+
+    @app.after_request
+    def _cors_for_status(response: Response) -> Response:
+        # The WordPress status page polls from the site's origin; only that origin may read it.
+        if request.path.startswith("/therapy/status/") and request.headers.get("Origin") == allowed_origin:
+            response.headers["Access-Control-Allow-Origin"] = allowed_origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers["Vary"] = "Origin"
+        return response
+
+    return app
+
+
+def settings_environment(test_config: dict[str, Any] | None = None) -> dict[str, str]:
+    """Return the environment the settings are read from: .env, then os.environ, then test_config."""
+    from dotenv import dotenv_values
+
+    env: dict[str, str] = {}
+    if test_config is None or not test_config.get("SIDECAR_IGNORE_DOTENV"):
+        env.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
+    if test_config is None or not test_config.get("SIDECAR_IGNORE_ENVIRON"):
+        env.update(os.environ)
+    env.update({k: str(v) for k, v in (test_config or {}).items() if k.isupper()})
+    return env
+
+
+def origin_of(url: str) -> str:
+    """Return scheme://host[:port] of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

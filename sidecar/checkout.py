@@ -1,0 +1,250 @@
+"""Checkout: validate, price from WordPress, hold a seat, store the intent, create the PayTabs page.
+
+Nothing here creates anything in WordPress: it only reads the group and looks an email up.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+
+from sidecar import repository as repo
+from sidecar.errors import (
+    CheckoutRejected,
+    DuplicateRow,
+    PaymentProviderUnavailable,
+    WordPressUnavailable,
+)
+from sidecar.money import from_minor, to_minor
+from sidecar.paytabs import (
+    Customer,
+    PageCreated,
+    PageRequest,
+    PayTabsAuthError,
+    PayTabsDuplicateRequest,
+    PayTabsError,
+    create_page_or_recover,
+)
+from sidecar.repository import Intent
+from sidecar.secretbox import encrypt, hash_secret, new_secret
+from sidecar.services import Services
+from sidecar.states import Event, State
+from sidecar.transitions import apply_event
+from sidecar.validation import CheckoutForm
+from wp_bridge import errors as wp_errors
+from wp_bridge.tokens import InvalidToken, verify_token
+
+log = logging.getLogger(__name__)
+MAX_BROWSER_SECRETS = 5
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """Who is buying: a logged-in WordPress user (from the signed form token) or a new one."""
+
+    user_id: int
+    email: str
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """Where to send the browser, and the secret that binds the status page to it."""
+
+    intent: Intent
+    redirect_url: str
+    browser_secret: str
+
+
+def verify_form_token(services: Services, token: str) -> Buyer:
+    """Return the buyer the bridge's signed form token names; reject forged or stale forms."""
+    try:
+        payload = verify_token(
+            token, services.settings.shared_secret.reveal(), typ="form", now=services.clock()
+        )
+    except InvalidToken:
+        raise CheckoutRejected(
+            "form_expired", "The form has expired; please reload the page and try again.", "form_token", 403
+        ) from None
+    uid = payload.get("uid", 0)
+    if not isinstance(uid, int) or uid < 0:
+        raise CheckoutRejected("form_expired", "The form is damaged; please reload the page.", "form_token", 403)
+    return Buyer(user_id=uid, email=str(payload.get("email") or "").lower())
+
+
+def start_checkout(services: Services, form: CheckoutForm, *, client_ip: str) -> CheckoutResult:
+    """Run the whole checkout for a validated form and return where the browser goes next."""
+    buyer = verify_form_token(services, form.form_token)
+    secret = new_secret()
+    existing = _replay_if_resubmitted(services, form, secret)
+    if existing is not None:
+        return existing
+    services.credentials.get()  # fail fast (503) before holding a seat if PayTabs cannot be used
+    group = _load_group(services, form.group_id)
+    email = buyer.email if buyer.user_id else form.email
+    if not buyer.user_id:
+        _refuse_existing_account(services, email)
+    intent = _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip)
+    return _create_payment_page(services, intent, form, secret)
+
+
+def _replay_if_resubmitted(services: Services, form: CheckoutForm, secret: str) -> CheckoutResult | None:
+    """A double submit (same idempotency key) leads to the same PayTabs page, never a second one."""
+    deadline = time.monotonic() + 10.0
+    while True:
+        with services.db.transaction() as tx:
+            intent = repo.find_intent_by_idempotency_key(tx, form.idempotency_key)
+            if intent is None:
+                return None
+            if intent.email != form.email and not intent.buyer_logged_in or intent.group_id != form.group_id:
+                raise CheckoutRejected(
+                    "idempotency_conflict", "This form was already used for another registration; please reload the page.", "idempotency_key", 409
+                )
+            if intent.redirect_url or intent.state != State.AWAITING_PAYMENT:
+                hashes = intent.browser_secret_hash.split(",")[-(MAX_BROWSER_SECRETS - 1):]
+                repo.update_intent(
+                    tx, intent.id, services.clock(), browser_secret_hash=",".join([*hashes, hash_secret(secret)])
+                )
+                target = intent.redirect_url if intent.state == State.AWAITING_PAYMENT else None
+                return CheckoutResult(intent, target or status_page_url(intent), secret)
+        if time.monotonic() > deadline:
+            raise PaymentProviderUnavailable("the first submission of this form is still being processed")
+        time.sleep(0.1)  # the first submission is still talking to PayTabs
+
+
+def _load_group(services: Services, group_id: int):  # type: ignore[no-untyped-def]
+    try:
+        group = services.wordpress.get_group(group_id)
+    except wp_errors.GroupNotFound:
+        raise CheckoutRejected("group_not_found", "This group does not exist (any more).", "group_id") from None
+    except wp_errors.WPBridgeError as exc:
+        log.warning("group info unavailable: %s", type(exc).__name__)
+        raise WordPressUnavailable("the site could not tell us about this group; please try again shortly") from exc
+    if not group.open:
+        raise CheckoutRejected("group_closed", "Registration for this group is closed.", "group_id")
+    if group.price <= 0:
+        raise CheckoutRejected("group_closed", "This group cannot be booked online.", "group_id")
+    return group
+
+
+def _refuse_existing_account(services: Services, email: str) -> None:
+    try:
+        user = services.wordpress.find_user_by_email(email)
+    except wp_errors.WPBridgeError as exc:
+        raise WordPressUnavailable("the site could not check your email; please try again shortly") from exc
+    if user is not None:
+        raise CheckoutRejected(
+            "account_exists",
+            "An account already uses this email address: please log in first, then register.",
+            "email",
+        )
+
+
+def _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip) -> Intent:  # type: ignore[no-untyped-def]
+    now = services.clock()
+    settings = services.settings
+    values = {
+        "ref": "tp_" + secrets.token_urlsafe(18),
+        "state": State.AWAITING_PAYMENT,
+        "group_id": group.id,
+        "bp_group_id": group.bp_group_id,
+        "group_name": group.name[:200],
+        "amount_minor": to_minor(group.price, group.currency),
+        "currency": group.currency.upper(),
+        "email": email,
+        "first_name": form.first_name,
+        "last_name": form.last_name,
+        "phone": form.phone,
+        "street1": form.street1 or None,
+        "city": form.city or None,
+        "country": form.country or None,
+        "client_ip": client_ip[:64],
+        "password_enc": encrypt(settings, form.password) if form.password and not buyer.user_id else None,
+        "wp_user_id": buyer.user_id or None,
+        "buyer_logged_in": bool(buyer.user_id),
+        "idempotency_key": form.idempotency_key,
+        "browser_secret_hash": hash_secret(secret),
+        "registration_url": group.registration_url[:255],
+        "status_url": group.status_url[:255],
+        "thank_you_url": group.thank_you_url[:255],
+        "hold_expires_at": now + settings.hold_minutes * 60,
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        with services.db.transaction() as tx:
+            repo.lock_group(tx, group.id)
+            held = repo.count_unbooked_holds(tx, group.id)
+            if group.seats_taken + held >= group.capacity:
+                raise CheckoutRejected("group_full", "Sorry, this group is full.", "group_id", 409)
+            intent_id = repo.insert_intent(tx, values)
+            repo.insert_transition(
+                tx, intent_id=intent_id, from_state=None, to_state=State.AWAITING_PAYMENT.value,
+                event="checkout", source="checkout", detail=None, now=now,
+            )
+            intent = repo.get_intent(tx, intent_id)
+    except DuplicateRow:
+        replay = _replay_if_resubmitted(services, form, secret)
+        if replay is None:
+            raise
+        return replay.intent
+    assert intent is not None
+    return intent
+
+
+def _create_payment_page(services: Services, intent: Intent, form: CheckoutForm, secret: str) -> CheckoutResult:
+    if intent.redirect_url:  # a replayed submission that raced us to the insert
+        return CheckoutResult(intent, intent.redirect_url, secret)
+    settings = services.settings
+    request = PageRequest(
+        cart_id=intent.ref,
+        description=f"Therapy group: {intent.group_name}"[:128],
+        amount=from_minor(intent.amount_minor, intent.currency),
+        currency=intent.currency,
+        customer=Customer(
+            name=form.full_name, email=intent.email or form.email, phone=form.phone,
+            street1=form.street1, city=form.city, country=form.country, ip=intent.client_ip or "",
+        ),
+        return_url=f"{settings.public_url}/paytabs/return",
+        callback_url=f"{settings.public_url}/paytabs/ipn",
+        paypage_ttl_minutes=settings.paypage_ttl_minutes,
+    )
+    try:
+        outcome = create_page_or_recover(services.paytabs(), request)
+    except PayTabsError as exc:
+        _fail_intent(services, intent, exc)
+        if isinstance(exc, PayTabsAuthError):
+            services.credentials.forget()
+        if isinstance(exc, PayTabsDuplicateRequest):
+            raise PaymentProviderUnavailable("PayTabs is still processing an earlier attempt; please try again in two minutes") from exc
+        raise PaymentProviderUnavailable("the payment page could not be opened; please try again shortly") from exc
+    now = services.clock()
+    with services.db.transaction() as tx:
+        if isinstance(outcome, PageCreated):
+            repo.update_intent(tx, intent.id, now, tran_ref=outcome.tran_ref, redirect_url=outcome.redirect_url)
+            target = outcome.redirect_url
+        else:  # PayTabs already had a transaction for this cart: confirm it instead of paying twice
+            repo.update_intent(tx, intent.id, now, tran_ref=outcome.tran_ref)
+            repo.enqueue_job(tx, intent_id=intent.id, kind="confirm", now=now)
+            target = status_page_url(intent)
+        fresh = repo.get_intent(tx, intent.id)
+    assert fresh is not None
+    return CheckoutResult(fresh, target, secret)
+
+
+def _fail_intent(services: Services, intent: Intent, exc: PayTabsError) -> None:
+    """Release the seat of an intent whose payment page could not be made."""
+    log.warning("PayTabs page creation failed for %s: %s", intent.ref, type(exc).__name__)
+    with services.db.transaction() as tx:
+        apply_event(
+            tx, intent.id, Event.PAYMENT_FAILED, source="checkout", now=services.clock(),
+            detail=f"page creation failed: {type(exc).__name__}", state_reason="paytabs_page_failed",
+        )
+
+
+def status_page_url(intent: Intent, code: str | None = None) -> str:
+    """Return the WordPress registration status page for the intent (and an optional code)."""
+    sep = "&" if "?" in intent.status_url else "?"
+    url = f"{intent.status_url}{sep}intent={intent.ref}"
+    return f"{url}&code={code}" if code else url

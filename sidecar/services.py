@@ -1,0 +1,75 @@
+"""The objects every entry point (web, worker, CLI) shares, built once from Settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sidecar.config import Settings
+from sidecar.credentials import CredentialStore, PayTabsCredentials
+from sidecar.db import Database
+from sidecar.paytabs.client import PayTabsClient
+
+
+class WordPress(Protocol):
+    """What the sidecar needs from WordPress (wp_bridge's real client and its fake both fit)."""
+
+    def get_group(self, group_id: int) -> Any: ...
+    def find_user_by_email(self, email: str) -> Any: ...
+    def get_user(self, user_id: int) -> Any: ...
+    def create_user(self, *, username: str, email: str, password: str, first_name: str,
+                    last_name: str, intent_ref: str) -> Any: ...
+    def book_session(self, *, intent_ref: str, group_id: int, user_id: int) -> Any: ...
+    def find_booking(self, intent_ref: str) -> Any: ...
+    def list_bookings(self, group_id: int | None = None) -> Any: ...
+    def join_group(self, bp_group_id: int, user_id: int) -> None: ...
+    def is_group_member(self, bp_group_id: int, user_id: int) -> bool: ...
+    def list_group_members(self, bp_group_id: int) -> list[int]: ...
+    def send_email(self, *, template: str, intent_ref: str, user_id: int | None = None,
+                   to: str | None = None, data: dict[str, Any] | None = None) -> bool: ...
+    def login_url(self, grant_token: str) -> str: ...
+    def ping(self) -> Any: ...
+
+
+@dataclass
+class Services:
+    """Settings plus the clients and store built from them."""
+
+    settings: Settings
+    db: Database
+    credentials: CredentialStore
+    wordpress: WordPress
+    clock: Callable[[], float] = time.time
+    paytabs_factory: Callable[[PayTabsCredentials], PayTabsClient] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def paytabs(self) -> PayTabsClient:
+        """Return a PayTabs client for the current credentials (raises CredentialsUnavailable)."""
+        creds = self.credentials.get()
+        if self.paytabs_factory is not None:
+            return self.paytabs_factory(creds)
+        return PayTabsClient(creds.base_url, creds.profile_id, creds.server_key.reveal())
+
+
+def build_services(settings: Settings, overrides: dict[str, Any] | None = None) -> Services:
+    """Build the shared objects; tests and the demo pass ``overrides`` (clock, wordpress, ...)."""
+    overrides = dict(overrides or {})
+    clock = overrides.pop("clock", time.time)
+    wordpress = overrides.pop("wordpress", None)
+    if wordpress is None:
+        from wp_bridge.client import WordPressClient
+
+        wordpress = WordPressClient(
+            settings.wp_base_url, settings.wp_api_user, settings.wp_api_app_password.reveal()
+        )
+    return Services(
+        settings=settings,
+        db=overrides.pop("db", None) or Database(settings.database_url),
+        credentials=overrides.pop("credentials", None) or CredentialStore(settings, clock),
+        wordpress=wordpress,
+        clock=clock,
+        paytabs_factory=overrides.pop("paytabs_factory", None),
+        extras=overrides,
+    )

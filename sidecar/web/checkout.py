@@ -1,0 +1,59 @@
+"""``POST /therapy/checkout``: the form arrives, the browser leaves for PayTabs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, redirect, request
+
+from sidecar.checkout import start_checkout
+from sidecar.errors import CheckoutRejected
+from sidecar.validation import validate_checkout
+from sidecar.web.context import services
+from sidecar.web.responses import back_to_form, error_json, wants_json
+
+bp = Blueprint("checkout", __name__)
+BROWSER_COOKIE_DAYS = 2
+
+
+@bp.post("/therapy/checkout")
+def checkout() -> Response:
+    """Validate the form, hold a seat, store the intent and send the browser to PayTabs (303)."""
+    svc = services()
+    try:
+        form = validate_checkout(request.form)
+        result = start_checkout(svc, form, client_ip=request.remote_addr or "")
+    except CheckoutRejected as exc:
+        if wants_json():
+            return error_json(exc.http_status, exc.code, exc.message, exc.field)
+        return back_to_form(form_url_for_errors(), exc)
+    if wants_json():
+        response = Response(
+            f'{{"redirect_url": "{result.redirect_url}", "ref": "{result.intent.ref}"}}',
+            status=200,
+            mimetype="application/json",
+        )
+    else:
+        response = redirect(result.redirect_url, code=303)
+    response.set_cookie(
+        browser_cookie_name(result.intent.ref),
+        result.browser_secret,
+        max_age=BROWSER_COOKIE_DAYS * 86400,
+        path=request.script_root + "/therapy/status/",
+        secure=svc.settings.public_url.startswith("https://"),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def browser_cookie_name(ref: str) -> str:
+    """Return the cookie that binds the status page of ``ref`` to the paying browser."""
+    return f"tps_{ref}"
+
+
+def form_url_for_errors() -> str:
+    """Where a rejected form goes back to: the page it came from when that is the site's."""
+    settings = services().settings
+    referrer = request.referrer or ""
+    if referrer.startswith(settings.wp_base_url + "/"):
+        return referrer.split("?")[0]
+    return current_app.config.get("FORM_URL") or f"{settings.wp_base_url}/therapy-registration/"

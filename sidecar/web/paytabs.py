@@ -1,0 +1,38 @@
+"""PayTabs' browser return and server-to-server IPN: verify, record, queue, answer at once."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, redirect, request
+
+from sidecar.checkout import status_page_url
+from sidecar.notifications import FAILURE_CODES, BadNotification, handle_ipn, handle_return
+from sidecar.web.context import services
+from sidecar.web.responses import error_json, message_page
+
+bp = Blueprint("paytabs", __name__)
+
+
+@bp.post("/paytabs/ipn")
+def ipn() -> Response:
+    """Answer 200 once recorded and queued (duplicates too), 400 for a bad signature or body."""
+    raw = request.get_data(cache=False)
+    try:
+        recorded = handle_ipn(services(), raw, request.headers.get("Signature"), request.headers)
+    except BadNotification as exc:
+        return error_json(400, exc.code, exc.message)
+    return jsonify({"received": True, "outcome": recorded.outcome})
+
+
+@bp.route("/paytabs/return", methods=["GET", "POST"])
+def paytabs_return() -> Response:
+    """Send the buyer (303, cookies need a same-site GET) to the registration status page."""
+    fields = request.form if request.method == "POST" else request.args
+    recorded = handle_return(services(), {k: fields.get(k, "") for k in fields})
+    if recorded.intent is None:
+        return message_page(
+            400,
+            "We could not recognise this payment",
+            "If you paid, you will receive an email once your registration is complete.",
+        )
+    code = FAILURE_CODES.get(recorded.status or "")
+    return redirect(status_page_url(recorded.intent, code), code=303)

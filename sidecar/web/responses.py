@@ -1,0 +1,72 @@
+"""How errors become HTTP answers: every status code is decided here."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, jsonify, redirect, request
+
+from sidecar.errors import CheckoutRejected, SidecarError
+
+
+def wants_json() -> bool:
+    """Tell whether the client asked for JSON rather than a page."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"]
+
+
+def error_json(status: int, code: str, message: str, field: str | None = None) -> Response:
+    """Return ``{error:{code,message,field}}`` with ``status``."""
+    response = jsonify({"error": {"code": code, "message": message, "field": field}})
+    response.status_code = status
+    return response
+
+
+def message_page(status: int, title: str, message: str, link: str | None = None) -> Response:
+    """Return a small HTML page for a person (escaped; no detail that could leak secrets)."""
+    back = f'<p><a href="{html.escape(link, quote=True)}">Go back</a></p>' if link else ""
+    body = (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><main><h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(message)}</p>{back}</main></html>"
+    )
+    return Response(body, status=status, mimetype="text/html")
+
+
+def back_to_form(form_url: str, exc: CheckoutRejected) -> Response:
+    """Send the browser back to the registration form with the error code (303)."""
+    params: dict[str, Any] = {"error": exc.code}
+    if exc.field:
+        params["field"] = exc.field
+    sep = "&" if "?" in form_url else "?"
+    return redirect(f"{form_url}{sep}{urlencode(params)}", code=303)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Translate the sidecar's errors at the boundary; nothing else picks status codes."""
+
+    @app.errorhandler(SidecarError)
+    def _sidecar_error(exc: SidecarError) -> Response:
+        message = str(exc) or exc.code.replace("_", " ")
+        if wants_json() or request.path.startswith(("/paytabs/ipn", "/therapy/status")):
+            return error_json(exc.http_status, exc.code, message)
+        return message_page(exc.http_status, "Sorry, something is not available", message)
+
+    @app.errorhandler(404)
+    def _not_found(_exc: Exception) -> Response:
+        return error_json(404, "not_found", "no such page") if wants_json() else message_page(404, "Not found", "There is no page here.")
+
+    @app.errorhandler(405)
+    def _bad_method(_exc: Exception) -> Response:
+        return error_json(405, "method_not_allowed", "this address does not accept that method")
+
+    @app.errorhandler(413)
+    def _too_large(_exc: Exception) -> Response:
+        return error_json(413, "request_too_large", "the request body is too large")
+
+    @app.errorhandler(400)
+    def _bad_request(_exc: Exception) -> Response:
+        return error_json(400, "bad_request", "the request could not be read")

@@ -190,16 +190,31 @@ class FakeWordPress:
         capacity: int,
         currency: str = "SAR",
         open: bool = True,
+        seats_taken: int = 0,
     ) -> GroupInfo:
-        """Create a therapy group and its BuddyPress group (the admin is its group admin)."""
+        """Create a therapy group and its BuddyPress group (the admin is its group admin).
+
+        ``seats_taken`` pre-books that many seats (for the admin, intent refs "seed-...").
+        """
         with self._lock:
+            # One id sequence for everything: passing a group id where a BP group id belongs
+            # then fails loudly instead of hitting another object by accident.
             group_id, bp_group_id = next(self._ids), next(self._ids)
             self._groups[group_id] = GroupRecord(
                 group_id, name, Decimal(price), currency, capacity, open, bp_group_id
             )
             admin = BPMember(self.admin.id, is_admin=True, modified=int(self.clock()))
             self._bp_groups[bp_group_id] = {self.admin.id: admin}
+            for n in range(seats_taken):
+                ref = f"seed-{group_id}-{n + 1}"
+                self._bookings[ref] = Booking(next(self._ids), ref, group_id, self.admin.id, True)
         return self._group_info(group_id, self.site_url)
+
+    def groups(self, *, site_url: str | None = None) -> list[GroupInfo]:
+        """Return every therapy group (no failure injection: for pages and seeding)."""
+        with self._lock:
+            ids = sorted(self._groups)
+        return [self._group_info(gid, (site_url or self.site_url).rstrip("/")) for gid in ids]
 
     def set_group_open(self, group_id: int, is_open: bool) -> None:
         """Open or close registrations for a group."""
@@ -298,6 +313,11 @@ class FakeWordPress:
             members = list(self._bp_members(bp_group_id).values())
         members.sort(key=lambda member: member.modified, reverse=True)
         return [m for m in members if not (exclude_admins and m.is_admin)]
+
+    def member(self, bp_group_id: int, user_id: int) -> BPMember | None:
+        """Return one membership row (no failure injection: for the sandbox's rendering)."""
+        with self._lock:
+            return self._bp_groups.get(int(bp_group_id), {}).get(int(user_id))
 
     def _bp_members(self, bp_group_id: int) -> dict[int, BPMember]:
         members = self._bp_groups.get(int(bp_group_id))

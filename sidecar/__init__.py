@@ -28,12 +28,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         MAX_FORM_PARTS=100,
         SETTINGS=settings,
+        CLOSE_DB_AFTER_REQUEST=bool((test_config or {}).get("CLOSE_DB_AFTER_REQUEST", False)),
     )
     app.extensions["sidecar"] = build_services(settings, overrides)
     for blueprint in (checkout.bp, paytabs.bp, status.bp, health.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     allowed_origin = origin_of(settings.wp_base_url)
+
+    @app.teardown_appcontext
+    def _close_db(_exc: BaseException | None) -> None:
+        # Servers that start a thread per request (the demo's) would leak a connection per thread.
+        if app.config.get("CLOSE_DB_AFTER_REQUEST"):
+            app.extensions["sidecar"].db.close()
 
     @app.after_request
     def _cors_for_status(response: Response) -> Response:

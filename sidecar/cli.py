@@ -1,0 +1,85 @@
+"""The ``sidecar`` command (click, through Flask's CLI support)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from sidecar import create_app
+from sidecar.config import ConfigError
+from sidecar.services import Services
+
+
+def _create_app() -> object:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"{exc}\nSet these in the environment or in a .env file (see .env.example).", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def cli() -> None:
+    """Therapy Pay Sidecar: payment-first PayTabs checkout for a WordPress therapy registration."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def app_services() -> Services:
+    """Return the services of the current app."""
+    return current_app.extensions["sidecar"]  # type: ignore[no-any-return]
+
+
+@cli.command()
+@with_appcontext
+def migrate() -> None:
+    """Apply the database migrations that are not applied yet (safe to run again)."""
+    from sidecar.db import migrate as apply_migrations
+
+    applied = apply_migrations(app_services().db)
+    click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+
+
+@cli.command()
+@with_appcontext
+def worker() -> None:
+    """Run the worker: the job queue (confirm, fulfil, refund, email) and the sweeps."""
+    from sidecar.worker import run_worker
+
+    run_worker(app_services())
+
+
+@cli.command()
+@with_appcontext
+def check() -> None:
+    """Check the database, the PayTabs credentials and WordPress; exit 1 naming what is wrong."""
+    from sidecar.health import readiness
+
+    report = readiness(app_services())
+    for name, verdict in report.checks.items():
+        click.echo(f"{'ok ' if verdict.startswith('ok') else 'BAD'} {name}: {verdict}")
+    sys.exit(0 if report.ready else 1)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--server-key", envvar="SIM_SERVER_KEY", default="STESTSIMUL-ATORKEY000-0000000000", show_default=True)
+@click.option("--profile-id", envvar="SIM_PROFILE_ID", default=100001, show_default=True, type=int)
+def sim(host: str, port: int, server_key: str, profile_id: int) -> None:
+    """Run the PayTabs simulator (point PAYTABS_BASE_URL at it)."""
+    from sidecar.sandbox.paytabs_sim import run_simulator
+
+    click.echo(f"PayTabs simulator on http://{host}:{port} (profile {profile_id}); Ctrl-C stops it")
+    run_simulator(host, port, server_key=server_key, profile_id=profile_id)
+
+
+def main() -> None:
+    """Entry point of the ``sidecar`` console script."""
+    from sidecar import cli_ops
+
+    cli_ops.register(cli)
+    cli()

@@ -1,0 +1,51 @@
+"""Fixtures: settings, the store on SQLite and on a real MariaDB, the app and its test client."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import mariadb
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+_db_counter = itertools.count()
+
+
+def require_component(available: bool, reason: str) -> None:
+    """Skip locally with a visible reason when a real component is missing; fail in CI."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must provide it: see .ci/run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[Any]:
+    """A throwaway MariaDB server for the whole session (or the one SIDECAR_TEST_MYSQL_URL names)."""
+    require_component(mariadb.available(), "MariaDB server binaries not installed (apt-get install mariadb-server)")
+    server = mariadb.MariaDBServer(Path(tempfile.mkdtemp(prefix="sidecar-mariadb-")))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, once on SQLite and once on MariaDB: every store test runs on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sidecar.sqlite3'}"
+    server = request.getfixturevalue("mariadb_server")
+    return server.create_database(f"t{os.getpid()}_{next(_db_counter)}")
+
+
+@pytest.fixture
+def mariadb_url(mariadb_server: Any) -> str:
+    """An empty database on the real MariaDB server (for concurrency tests)."""
+    return mariadb_server.create_database(f"t{os.getpid()}_{next(_db_counter)}")

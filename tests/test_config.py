@@ -1,0 +1,60 @@
+"""Settings: validated once, secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from sidecar.config import ConfigError, load_settings
+
+GOOD = {
+    "SIDECAR_PUBLIC_URL": "https://site.example/sidecar",
+    "SIDECAR_SHARED_SECRET": "s" * 40,
+    "WP_BASE_URL": "https://site.example",
+    "WP_API_USER": "sidecar",
+    "WP_API_APP_PASSWORD": "abcd efgh ijkl mnop qrst uvwx",
+    "WP_DATABASE_URL": "mysql://wp:dbpass-secret@127.0.0.1/wordpress",
+}
+
+
+def test_config_loads_good_settings() -> None:
+    settings = load_settings(GOOD)
+    assert settings.public_url == "https://site.example/sidecar"
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.wp_table_prefix == "wp_"
+
+
+@pytest.mark.parametrize("name", sorted(GOOD))
+def test_config_missing_setting_is_named(name: str) -> None:
+    env = {k: v for k, v in GOOD.items() if k != name}
+    with pytest.raises(ConfigError, match=name):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SIDECAR_PUBLIC_URL", "not a url"),
+        ("SIDECAR_SHARED_SECRET", "short"),
+        ("SIDECAR_HOLD_MINUTES", "ten"),
+        ("SIDECAR_HOLD_MINUTES", "0"),
+        ("SIDECAR_JOB_LEASE_SECONDS", "-1"),
+        ("SIDECAR_DATABASE_URL", "postgres://x/y"),
+        ("SIDECAR_SEND_BOOKING_EMAIL", "maybe"),
+        ("SIDECAR_ENV", "staging-ish"),
+    ],
+)
+def test_config_malformed_setting_is_named(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({**GOOD, name: value})
+
+
+def test_config_page_must_expire_before_the_hold() -> None:
+    with pytest.raises(ConfigError, match="SIDECAR_PAYPAGE_TTL_MINUTES"):
+        load_settings({**GOOD, "SIDECAR_HOLD_MINUTES": "20", "SIDECAR_PAYPAGE_TTL_MINUTES": "20"})
+
+
+def test_config_repr_hides_secrets() -> None:
+    text = repr(load_settings(GOOD)) + str(load_settings(GOOD))
+    assert "s" * 40 not in text
+    assert "abcd efgh" not in text
+    assert "dbpass-secret" not in text

@@ -1,0 +1,34 @@
+"""Migrations and transactions, on SQLite and on MariaDB."""
+
+from __future__ import annotations
+
+import pytest
+
+from sidecar.db import Database, migrate
+
+
+def test_db_migrate_is_idempotent(database_url: str) -> None:
+    db = Database(database_url)
+    first = migrate(db)
+    assert first == ["0001_initial"]
+    assert migrate(db) == []
+    with db.transaction() as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM schema_migrations") == 1
+        assert tx.scalar("SELECT COUNT(*) FROM intents") == 0
+    db.close()
+
+
+def test_db_transaction_rolls_back_on_error(database_url: str) -> None:
+    db = Database(database_url)
+    migrate(db)
+    with pytest.raises(RuntimeError):
+        with db.transaction() as tx:
+            tx.execute("INSERT INTO worker_marks (name, at) VALUES (?, ?)", ("x", 1.0))
+            raise RuntimeError("boom")
+    with db.transaction() as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM worker_marks") == 0
+    db.close()
+
+
+def test_db_repr_hides_password() -> None:
+    assert "hunter2" not in repr(Database("mysql://u:hunter2@127.0.0.1/db"))

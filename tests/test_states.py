@@ -1,0 +1,63 @@
+"""The state machine table."""
+
+from __future__ import annotations
+
+import pytest
+
+from sidecar.states import (
+    BUYER_MESSAGES,
+    FINAL,
+    TRANSITIONS,
+    Event,
+    InvalidTransition,
+    State,
+    holds_seat,
+    next_state,
+)
+
+
+def test_states_paid_path_reaches_fulfilled() -> None:
+    state = State.AWAITING_PAYMENT
+    for event in (Event.PAYMENT_CONFIRMED, Event.FULFILMENT_STARTED, Event.FULFILMENT_DONE):
+        state = next_state(state, event)
+    assert state == State.FULFILLED
+
+
+@pytest.mark.parametrize("start", [State.EXPIRED, State.PAYMENT_FAILED])
+def test_states_late_payment_is_never_ignored(start: State) -> None:
+    assert next_state(start, Event.PAYMENT_CONFIRMED) == State.PAID
+    assert next_state(start, Event.PAYMENT_CONFIRMED_NO_SEAT) == State.REFUNDING
+
+
+@pytest.mark.parametrize("state", list(FINAL))
+def test_states_final_states_accept_nothing(state: State) -> None:
+    for event in Event:
+        with pytest.raises(InvalidTransition):
+            next_state(state, event)
+
+
+def test_states_duplicate_confirmation_is_refused() -> None:
+    paid = next_state(State.AWAITING_PAYMENT, Event.PAYMENT_CONFIRMED)
+    with pytest.raises(InvalidTransition, match="payment_confirmed is not allowed in state paid"):
+        next_state(paid, Event.PAYMENT_CONFIRMED)
+
+
+def test_states_refund_only_after_money_or_operator() -> None:
+    sources = {s for (s, e), t in TRANSITIONS.items() if t == State.REFUNDING}
+    assert sources == {State.AWAITING_PAYMENT, State.PAYMENT_FAILED, State.EXPIRED, State.FULFILLING,
+                       State.PAID, State.NEEDS_ATTENTION}
+    # From awaiting/failed/expired only through a confirmed payment without a seat.
+    for (s, e), t in TRANSITIONS.items():
+        if t == State.REFUNDING and s in (State.AWAITING_PAYMENT, State.PAYMENT_FAILED, State.EXPIRED):
+            assert e == Event.PAYMENT_CONFIRMED_NO_SEAT
+
+
+def test_states_seat_holding_excludes_released_and_refunded() -> None:
+    assert holds_seat(State.AWAITING_PAYMENT)
+    assert holds_seat(State.FULFILLED)
+    for state in (State.PAYMENT_FAILED, State.EXPIRED, State.REFUNDING, State.REFUNDED):
+        assert not holds_seat(state)
+
+
+def test_states_every_state_has_a_buyer_message() -> None:
+    assert set(BUYER_MESSAGES) == set(State)

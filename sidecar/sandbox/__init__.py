@@ -1,0 +1,1 @@
+"""Stand-ins for external systems, used by tests and the local demo."""

@@ -1,0 +1,71 @@
+"""HTML of the simulated PayTabs hosted payment page (plain strings, no template engine)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+
+INVALID_PAGE_TEXT = "This payment page is no longer valid"
+CLOSE_WINDOW_TEXT = "You may close this window"
+
+_CARD_ROWS = (
+    ("4111 1111 1111 1111", "approved (A)"),
+    ("4000 0000 0000 0002", "declined (D)"),
+    ("4000 0000 0000 0119", "fraud hold (H)"),
+    ("4000 0000 0000 0259", "pending (P)"),
+)
+
+
+def _document(title: str, body: str, *, onload: str = "") -> str:
+    attribute = f' onload="{onload}"' if onload else ""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head><body{attribute}>\n{body}\n</body></html>\n"
+    )
+
+
+def payment_page(*, amount: str, currency: str, description: str, error: str = "") -> str:
+    """Render the card form with the list of test cards and a Cancel button."""
+    cards = "".join(
+        f"<li><code>{number}</code>: {escape(result)}</li>" for number, result in _CARD_ROWS
+    )
+    problem = f'<p id="error" role="alert">{escape(error)}</p>' if error else ""
+    body = f"""<h1>PayTabs simulator</h1>
+<p id="description">{escape(description)}</p>
+<p id="amount">{escape(amount)} {escape(currency)}</p>
+{problem}
+<form method="post">
+  <label for="card_number">Card number</label>
+  <input id="card_number" name="card_number" autocomplete="off" required>
+  <button id="pay" type="submit" name="action" value="pay">Pay</button>
+  <button id="cancel" type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
+</form>
+<h2>Test cards</h2>
+<ul id="test-cards">{cards}</ul>
+<p>Any expiry date in the future and any CVV are accepted.</p>"""
+    return _document("PayTabs simulator: payment", body)
+
+
+def invalid_page() -> str:
+    """Render the page shown for a finished, expired or unknown payment page."""
+    body = f'<h1 id="invalid">{INVALID_PAGE_TEXT}</h1>'
+    return _document("PayTabs simulator: invalid page", body)
+
+
+def close_window_page(message: str) -> str:
+    """Render the end page shown when the browser is not sent back to the merchant."""
+    body = f'<h1 id="done">{escape(message)}</h1>\n<p id="close">{CLOSE_WINDOW_TEXT}.</p>'
+    return _document("PayTabs simulator: done", body)
+
+
+def return_form(return_url: str, fields: Mapping[str, str]) -> str:
+    """Render the auto-submitting form that POSTs the signed return fields to the merchant."""
+    inputs = "\n".join(
+        f'  <input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in fields.items()
+    )
+    body = f"""<form id="return" method="post" action="{escape(return_url)}">
+{inputs}
+  <noscript><button id="continue" type="submit">Continue</button></noscript>
+</form>"""
+    return _document("PayTabs simulator: redirecting", body, onload="document.forms[0].submit()")

@@ -1,0 +1,38 @@
+<?php
+/**
+ * Plugin Name: Therapy Sidecar Bridge
+ * Description: Lets the Therapy Pay Sidecar (payment-first PayTabs checkout) book therapy-group sessions, send the related e-mails and log buyers in with one-time login grants. REST namespace therapy-sidecar/v1; shortcodes [therapy_sidecar_form] and [therapy_sidecar_status].
+ * Version: 1.0.0
+ * Requires at least: 6.1
+ * Requires PHP: 8.2
+ * License: GPL-2.0-or-later
+ *
+ * Install as a must-use plugin: copy this file AND the folder therapy-sidecar-bridge/ next to it into
+ * wp-content/mu-plugins/ (WordPress loads only the top-level *.php files of mu-plugins; this loader
+ * requires the rest).
+ *
+ * Configuration (wp-config.php, never the database):
+ *   define( 'THERAPY_SIDECAR_SHARED_SECRET', '...' );  // the sidecar's SIDECAR_SHARED_SECRET
+ *   define( 'THERAPY_SIDECAR_URL', 'https://example.org/sidecar' );  // optional, default home_url('/sidecar')
+ *
+ * Groups come from the option `therapy_sidecar_groups` (array keyed by group id) or from the site's own
+ * data through the filter `therapy_sidecar_group_info`. See therapy-sidecar-bridge/groups.php.
+ *
+ * This plugin never reads or writes payment credentials and has no settings page.
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+if ( defined( 'THERAPY_SIDECAR_BRIDGE_VERSION' ) ) {
+	return; // Loaded twice (e.g. copied as a normal plugin too).
+}
+
+define( 'THERAPY_SIDECAR_BRIDGE_VERSION', '1.0.0' );
+define( 'THERAPY_SIDECAR_BRIDGE_DIR', __DIR__ . '/therapy-sidecar-bridge' );
+
+foreach ( array( 'tokens', 'schema', 'groups', 'bookings', 'emails', 'login', 'shortcodes', 'rest' ) as $therapy_sidecar_module ) {
+	require_once THERAPY_SIDECAR_BRIDGE_DIR . '/' . $therapy_sidecar_module . '.php';
+}
+unset( $therapy_sidecar_module );
+
+TherapySidecar\bootstrap();

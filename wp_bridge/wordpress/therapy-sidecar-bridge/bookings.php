@@ -1,0 +1,186 @@
+<?php
+/**
+ * Session bookings: one row per payment intent (intent_ref UNIQUE), capacity checked under a
+ * per-group MySQL named lock (GET_LOCK), then the action `therapy_sidecar_session_booked`
+ * ($booking, $group_info) so the site's own booking code can hook in.
+ */
+
+namespace TherapySidecar;
+
+defined( 'ABSPATH' ) || exit;
+
+/** Accepted intent references (the sidecar's intent refs). */
+const INTENT_REF_PATTERN = '^[A-Za-z0-9._:-]{1,100}$';
+
+/** Seconds to wait for the per-group lock. */
+const GROUP_LOCK_TIMEOUT = 10;
+
+function is_valid_intent_ref( $ref ): bool {
+	return is_string( $ref ) && 1 === preg_match( '/' . INTENT_REF_PATTERN . '/', $ref );
+}
+
+/**
+ * @param object|array<string, mixed> $row Database row.
+ * @return array<string, mixed>
+ */
+function format_booking( $row ): array {
+	$row = (array) $row;
+	return array(
+		'id'         => (int) $row['id'],
+		'intent_ref' => (string) $row['intent_ref'],
+		'group_id'   => (int) $row['group_id'],
+		'user_id'    => (int) $row['user_id'],
+		'created_at' => db_time_to_iso( $row['created_at'] ?? null ),
+	);
+}
+
+/**
+ * @return array<string, mixed>|null
+ */
+function find_booking_by_ref( string $ref ): ?array {
+	global $wpdb;
+	if ( ! ensure_schema() ) {
+		return null;
+	}
+	$row = $wpdb->get_row(
+		$wpdb->prepare( 'SELECT * FROM ' . table( 'bookings' ) . ' WHERE intent_ref = %s', $ref ) // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+	);
+	return $row ? format_booking( $row ) : null;
+}
+
+/**
+ * Bookings filtered by intent_ref and/or group_id, oldest first.
+ *
+ * @return array<int, array<string, mixed>>
+ */
+function list_bookings( ?string $intent_ref = null, ?int $group_id = null ): array {
+	global $wpdb;
+	if ( ! ensure_schema() ) {
+		return array();
+	}
+	$where = array();
+	$args  = array();
+	if ( null !== $intent_ref ) {
+		$where[] = 'intent_ref = %s';
+		$args[]  = $intent_ref;
+	}
+	if ( null !== $group_id ) {
+		$where[] = 'group_id = %d';
+		$args[]  = $group_id;
+	}
+	$sql = 'SELECT * FROM ' . table( 'bookings' ) . ( $where ? ' WHERE ' . implode( ' AND ', $where ) : '' ) . ' ORDER BY id ASC';
+	if ( $args ) {
+		$sql = $wpdb->prepare( $sql, $args ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+	}
+	$rows = $wpdb->get_results( $sql ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+	return array_map( __NAMESPACE__ . '\\format_booking', is_array( $rows ) ? $rows : array() );
+}
+
+function group_lock_name( int $group_id ): string {
+	global $wpdb;
+	// GET_LOCK names are server-wide: scope them to this database and table prefix (max 64 chars).
+	return 'therapy_sidecar_' . md5( DB_NAME . '|' . $wpdb->prefix . '|' . $group_id );
+}
+
+/**
+ * Books a seat for a paid intent.
+ *
+ * @return array{booking: array<string, mixed>, created: bool}|\WP_Error
+ */
+function create_booking( string $intent_ref, int $group_id, int $user_id ) {
+	global $wpdb;
+	if ( ! ensure_schema() ) {
+		return schema_error();
+	}
+
+	// Idempotency first: an intent that already has its seat keeps it, whatever happened since.
+	$existing = find_booking_by_ref( $intent_ref );
+	if ( $existing ) {
+		return array(
+			'booking' => $existing,
+			'created' => false,
+		);
+	}
+
+	$info = get_group_info( $group_id );
+	if ( null === $info ) {
+		return new \WP_Error( 'therapy_group_not_found', 'No such therapy group.', array( 'status' => 404 ) );
+	}
+	if ( ! $info['open'] ) {
+		return new \WP_Error( 'therapy_group_closed', 'Registration for this group is closed.', array( 'status' => 409 ) );
+	}
+	if ( ! get_userdata( $user_id ) ) {
+		return new \WP_Error( 'therapy_user_not_found', 'No such user.', array( 'status' => 404 ) );
+	}
+
+	$lock = group_lock_name( $group_id );
+	$got  = $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, %d)', $lock, GROUP_LOCK_TIMEOUT ) );
+	if ( '1' !== (string) $got ) {
+		return new \WP_Error( 'therapy_group_busy', 'The group is busy, try again.', array( 'status' => 503 ) );
+	}
+	try {
+		$existing = find_booking_by_ref( $intent_ref );
+		if ( $existing ) {
+			return array(
+				'booking' => $existing,
+				'created' => false,
+			);
+		}
+		$taken = seats_taken( $group_id );
+		if ( $taken >= (int) $info['capacity'] ) {
+			return new \WP_Error(
+				'therapy_group_full',
+				'This therapy group is full.',
+				array(
+					'status'      => 409,
+					'capacity'    => (int) $info['capacity'],
+					'seats_taken' => $taken,
+				)
+			);
+		}
+		$inserted = $wpdb->insert(
+			table( 'bookings' ),
+			array(
+				'intent_ref' => $intent_ref,
+				'group_id'   => $group_id,
+				'user_id'    => $user_id,
+				'created_at' => db_now(),
+			),
+			array( '%s', '%d', '%d', '%s' )
+		);
+		if ( false === $inserted ) {
+			$existing = find_booking_by_ref( $intent_ref ); // Lost a race on the same intent_ref.
+			if ( $existing ) {
+				return array(
+					'booking' => $existing,
+					'created' => false,
+				);
+			}
+			return new \WP_Error( 'therapy_sidecar_db_error', 'The booking could not be saved.', array( 'status' => 500 ) );
+		}
+		$booking = find_booking_by_ref( $intent_ref );
+	} finally {
+		$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) );
+	}
+	if ( null === $booking ) {
+		return new \WP_Error( 'therapy_sidecar_db_error', 'The booking could not be read back.', array( 'status' => 500 ) );
+	}
+
+	$info['seats_taken'] = $taken + 1;
+	try {
+		/**
+		 * Fires once when a paid intent has booked its seat, after the lock is released.
+		 *
+		 * @param array $booking    {id, intent_ref, group_id, user_id, created_at}.
+		 * @param array $group_info The group as GET /groups/<id> returns it.
+		 */
+		do_action( 'therapy_sidecar_session_booked', $booking, $info );
+	} catch ( \Throwable $e ) {
+		// The seat is booked; a failing site hook must not turn that into an error the sidecar retries.
+		error_log( 'therapy_sidecar_session_booked hook failed for ' . $intent_ref . ': ' . $e->getMessage() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+	}
+	return array(
+		'booking' => $booking,
+		'created' => true,
+	);
+}

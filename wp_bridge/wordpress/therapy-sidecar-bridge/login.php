@@ -1,0 +1,193 @@
+<?php
+/**
+ * One-time login grants: GET /?rest_route=/therapy-sidecar/v1/login&grant=TOKEN
+ *
+ * The permission callback verifies the grant (signature, typ "login", exp in the future and at most
+ * 10 minutes ahead, a jti, an existing user). The callback consumes the jti (primary key of the
+ * grants table: single use), sets the auth cookie and answers 302 to the group's thank-you page.
+ * For this route the REST server's JSON output is replaced by small HTML pages (see serve_login_html).
+ */
+
+namespace TherapySidecar;
+
+defined( 'ABSPATH' ) || exit;
+
+const LOGIN_ROUTE = '/therapy-sidecar/v1/login';
+
+/**
+ * @return array<string, mixed>|\WP_Error The verified payload (uid as int) or a 403 error.
+ */
+function verify_login_grant( string $grant, ?int $now = null ) {
+	$now     = $now ?? time();
+	$payload = verify_token( $grant, 'login', $now );
+	if ( is_wp_error( $payload ) ) {
+		return $payload;
+	}
+	$invalid = new \WP_Error( 'therapy_token_invalid', 'The token is not valid.', array( 'status' => 403 ) );
+	if ( $payload['exp'] > $now + LOGIN_GRANT_MAX_LIFETIME ) {
+		return $invalid; // Nobody may mint long-lived login links.
+	}
+	$jti = $payload['jti'] ?? null;
+	if ( ! is_string( $jti ) || ! preg_match( '/^[A-Za-z0-9_-]{16,64}$/', $jti ) ) {
+		return $invalid;
+	}
+	if ( isset( $payload['ref'] ) && ! is_valid_intent_ref( $payload['ref'] ) ) {
+		return $invalid;
+	}
+	$uid = payload_uid( $payload['uid'] ?? null );
+	if ( $uid <= 0 || ! get_userdata( $uid ) ) {
+		return new \WP_Error( 'therapy_user_not_found', 'The user of this login link does not exist.', array( 'status' => 403 ) );
+	}
+	$payload['uid'] = $uid;
+	return $payload;
+}
+
+/**
+ * permission_callback of GET /login: a valid grant is the permission.
+ *
+ * @return true|\WP_Error
+ */
+function login_permission( \WP_REST_Request $request ) {
+	$result = verify_login_grant( (string) $request->get_param( 'grant' ) );
+	return is_wp_error( $result ) ? $result : true;
+}
+
+/**
+ * Callback of GET /login.
+ *
+ * @return \WP_REST_Response|\WP_Error
+ */
+function rest_login( \WP_REST_Request $request ) {
+	global $wpdb;
+	$payload = verify_login_grant( (string) $request->get_param( 'grant' ) );
+	if ( is_wp_error( $payload ) ) {
+		return $payload;
+	}
+	if ( ! ensure_schema() ) {
+		return schema_error();
+	}
+	$uid      = (int) $payload['uid'];
+	$inserted = $wpdb->query(
+		$wpdb->prepare(
+			'INSERT IGNORE INTO ' . table( 'login_grants' ) . ' (jti, user_id, used_at) VALUES (%s, %d, %s)', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+			$payload['jti'],
+			$uid,
+			db_now()
+		)
+	);
+	if ( false === $inserted ) {
+		return new \WP_Error( 'therapy_sidecar_db_error', 'The login link could not be checked.', array( 'status' => 500 ) );
+	}
+	if ( 1 !== (int) $inserted ) {
+		return new \WP_Error( 'therapy_login_grant_used', 'This login link was already used.', array( 'status' => 403 ) );
+	}
+
+	$user = get_userdata( $uid );
+	wp_clear_auth_cookie();
+	wp_set_current_user( $uid );
+	wp_set_auth_cookie( $uid, false, is_ssl() );
+	/** This action is documented in wp-includes/user.php */
+	do_action( 'wp_login', $user->user_login, $user );
+
+	$response = new \WP_REST_Response( null, 302 );
+	$response->header( 'Location', login_redirect_url( $payload ) );
+	$response->header( 'Referrer-Policy', 'no-referrer' );
+	foreach ( wp_get_nocache_headers() as $name => $value ) {
+		if ( $value ) {
+			$response->header( $name, $value );
+		}
+	}
+	return $response;
+}
+
+/**
+ * Where a used grant sends the browser: the thank-you page of the grant's booking (ref -> booking ->
+ * group), else the home page. Filter: therapy_sidecar_login_redirect ($url, $payload). Off-site URLs
+ * are replaced by the home page (wp_validate_redirect, as wp_safe_redirect does).
+ *
+ * @param array<string, mixed> $payload Verified grant payload.
+ */
+function login_redirect_url( array $payload ): string {
+	$home = home_url( '/' );
+	$url  = $home;
+	if ( isset( $payload['ref'] ) && is_string( $payload['ref'] ) ) {
+		$booking = find_booking_by_ref( $payload['ref'] );
+		if ( $booking ) {
+			$group = get_group_info( (int) $booking['group_id'] );
+			if ( $group ) {
+				$url = $group['thank_you_url'];
+			}
+		}
+	}
+	$url = (string) apply_filters( 'therapy_sidecar_login_redirect', $url, $payload );
+	return wp_validate_redirect( $url, $home );
+}
+
+/**
+ * rest_pre_serve_request: the login route talks to a browser, so answer HTML, not JSON.
+ *
+ * @param bool              $served  Already served.
+ * @param \WP_HTTP_Response $result  Response.
+ * @param \WP_REST_Request  $request Request.
+ */
+function serve_login_html( $served, $result, $request ) {
+	if ( $served || ! $request instanceof \WP_REST_Request || ! $result instanceof \WP_HTTP_Response ) {
+		return $served;
+	}
+	if ( untrailingslashit( $request->get_route() ) !== LOGIN_ROUTE ) {
+		return $served;
+	}
+	$status = (int) $result->get_status();
+	header( 'Content-Type: text/html; charset=UTF-8' );
+	header( 'X-Robots-Tag: noindex, nofollow' );
+	if ( $status >= 300 && $status < 400 ) {
+		$headers  = $result->get_headers();
+		$location = isset( $headers['Location'] ) ? (string) $headers['Location'] : home_url( '/' );
+		echo login_page( 'Logging you in…', '<p><a href="' . esc_url( $location ) . '">Continue</a></p>' ); // phpcs:ignore WordPress.Security.EscapeOutput
+		return true;
+	}
+	$data = $result->get_data();
+	$code = is_array( $data ) && isset( $data['code'] ) ? (string) $data['code'] : '';
+	switch ( $code ) {
+		case 'therapy_login_grant_used':
+			$title = 'This login link was already used';
+			$text  = 'For your security every login link works only once. Your registration is not affected: log in with your e-mail address and password instead.';
+			break;
+		case 'therapy_token_expired':
+			$title = 'This login link has expired';
+			$text  = 'Login links are only valid for a few minutes. Your registration is not affected: log in with your e-mail address and password instead.';
+			break;
+		case 'therapy_sidecar_not_configured':
+			$title = 'Login links are not available';
+			$text  = 'This site cannot accept login links right now. Please log in with your e-mail address and password.';
+			break;
+		default:
+			$title = 'This login link is not valid';
+			$text  = 'Please log in with your e-mail address and password.';
+			break;
+	}
+	$links = sprintf(
+		'<p>%s</p><p><a href="%s">Log in</a> · <a href="%s">Set or reset your password</a> · <a href="%s">Home page</a></p>',
+		esc_html( $text ),
+		esc_url( wp_login_url() ),
+		esc_url( wp_lostpassword_url() ),
+		esc_url( home_url( '/' ) )
+	);
+	echo login_page( $title, $links ); // phpcs:ignore WordPress.Security.EscapeOutput
+	return true;
+}
+
+/**
+ * A minimal, self-contained HTML page.
+ *
+ * @param string $title    Plain text.
+ * @param string $body_html Escaped HTML.
+ */
+function login_page( string $title, string $body_html ): string {
+	$site = get_bloginfo( 'name' );
+	return '<!DOCTYPE html><html lang="' . esc_attr( get_bloginfo( 'language' ) ) . '"><head><meta charset="utf-8">'
+		. '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">'
+		. '<title>' . esc_html( $title . ' – ' . $site ) . '</title>'
+		. '<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#1e1e1e}</style>'
+		. '</head><body><h1>' . esc_html( $title ) . '</h1>' . $body_html . '</body></html>';
+}

@@ -1,0 +1,215 @@
+<?php
+/**
+ * REST routes (namespace therapy-sidecar/v1), user meta, hooks. See docs/contracts.md.
+ *
+ *   GET  /groups/<id>                         manage_options
+ *   POST /bookings {intent_ref,group_id,user_id}  manage_options
+ *   GET  /bookings ?intent_ref= | ?group_id=   manage_options
+ *   POST /emails {template,intent_ref,user_id?,to?,data?}  manage_options
+ *   GET  /login ?grant=                         a valid one-time login grant
+ */
+
+namespace TherapySidecar;
+
+defined( 'ABSPATH' ) || exit;
+
+const REST_NAMESPACE = 'therapy-sidecar/v1';
+const INTENT_META    = 'therapy_sidecar_intent';
+
+function bootstrap(): void {
+	add_action( 'init', __NAMESPACE__ . '\\on_init', 5 );
+	add_action( 'rest_api_init', __NAMESPACE__ . '\\register_routes' );
+	add_filter( 'rest_pre_serve_request', __NAMESPACE__ . '\\serve_login_html', 10, 3 );
+	add_action( 'template_redirect', __NAMESPACE__ . '\\nocache_for_shortcode_pages', 1 );
+	add_shortcode( 'therapy_sidecar_form', __NAMESPACE__ . '\\shortcode_form' );
+	add_shortcode( 'therapy_sidecar_status', __NAMESPACE__ . '\\shortcode_status' );
+}
+
+function on_init(): void {
+	register_meta(
+		'user',
+		INTENT_META,
+		array(
+			'type'              => 'string',
+			'description'       => 'The Therapy Pay Sidecar intent that created this user.',
+			'single'            => true,
+			'default'           => '',
+			'show_in_rest'      => true,
+			'sanitize_callback' => 'sanitize_text_field',
+			'auth_callback'     => static function (): bool {
+				return current_user_can( 'edit_users' );
+			},
+		)
+	);
+	if ( ! wp_installing() ) {
+		ensure_schema();
+	}
+}
+
+/**
+ * Permission of the sidecar's routes: the application-password user must be able to manage options.
+ */
+function can_manage(): bool {
+	return current_user_can( 'manage_options' );
+}
+
+function register_routes(): void {
+	$id_arg = array(
+		'type'     => 'integer',
+		'minimum'  => 1,
+		'required' => true,
+	);
+	$ref_arg = array(
+		'type'     => 'string',
+		'pattern'  => INTENT_REF_PATTERN,
+		'required' => true,
+	);
+
+	register_rest_route(
+		REST_NAMESPACE,
+		'/groups/(?P<id>\d+)',
+		array(
+			'methods'             => \WP_REST_Server::READABLE,
+			'callback'            => __NAMESPACE__ . '\\rest_get_group',
+			'permission_callback' => __NAMESPACE__ . '\\can_manage',
+			'args'                => array( 'id' => $id_arg ),
+		)
+	);
+
+	register_rest_route(
+		REST_NAMESPACE,
+		'/bookings',
+		array(
+			array(
+				'methods'             => \WP_REST_Server::CREATABLE,
+				'callback'            => __NAMESPACE__ . '\\rest_create_booking',
+				'permission_callback' => __NAMESPACE__ . '\\can_manage',
+				'args'                => array(
+					'intent_ref' => $ref_arg,
+					'group_id'   => $id_arg,
+					'user_id'    => $id_arg,
+				),
+			),
+			array(
+				'methods'             => \WP_REST_Server::READABLE,
+				'callback'            => __NAMESPACE__ . '\\rest_list_bookings',
+				'permission_callback' => __NAMESPACE__ . '\\can_manage',
+				'args'                => array(
+					'intent_ref' => array_merge( $ref_arg, array( 'required' => false ) ),
+					'group_id'   => array_merge( $id_arg, array( 'required' => false ) ),
+				),
+			),
+		)
+	);
+
+	register_rest_route(
+		REST_NAMESPACE,
+		'/emails',
+		array(
+			'methods'             => \WP_REST_Server::CREATABLE,
+			'callback'            => __NAMESPACE__ . '\\rest_send_email',
+			'permission_callback' => __NAMESPACE__ . '\\can_manage',
+			'args'                => array(
+				'template'   => array(
+					'type'     => 'string',
+					'enum'     => EMAIL_TEMPLATES,
+					'required' => true,
+				),
+				'intent_ref' => $ref_arg,
+				'user_id'    => array(
+					'type'    => array( 'integer', 'null' ),
+					'minimum' => 1,
+				),
+				'to'         => array(
+					'type'   => array( 'string', 'null' ),
+					'format' => 'email',
+				),
+				'data'       => array(
+					'type' => array( 'object', 'null' ),
+				),
+			),
+		)
+	);
+
+	register_rest_route(
+		REST_NAMESPACE,
+		'/login',
+		array(
+			'methods'             => \WP_REST_Server::READABLE,
+			'callback'            => __NAMESPACE__ . '\\rest_login',
+			'permission_callback' => __NAMESPACE__ . '\\login_permission',
+			'args'                => array(
+				'grant' => array(
+					'type'      => 'string',
+					'required'  => true,
+					'maxLength' => MAX_TOKEN_LENGTH,
+				),
+			),
+		)
+	);
+}
+
+/**
+ * GET /groups/<id>
+ *
+ * @return \WP_REST_Response|\WP_Error
+ */
+function rest_get_group( \WP_REST_Request $request ) {
+	$group = get_group_info( (int) $request['id'] );
+	if ( null === $group ) {
+		return new \WP_Error( 'therapy_group_not_found', 'No such therapy group.', array( 'status' => 404 ) );
+	}
+	return rest_ensure_response( $group );
+}
+
+/**
+ * POST /bookings: 201 created, 200 when this intent already has its booking.
+ *
+ * @return \WP_REST_Response|\WP_Error
+ */
+function rest_create_booking( \WP_REST_Request $request ) {
+	$result = create_booking( (string) $request['intent_ref'], (int) $request['group_id'], (int) $request['user_id'] );
+	if ( is_wp_error( $result ) ) {
+		return $result;
+	}
+	$body = $result['booking'] + array( 'created' => $result['created'] );
+	return new \WP_REST_Response( $body, $result['created'] ? 201 : 200 );
+}
+
+/**
+ * GET /bookings[?intent_ref=][&group_id=]
+ *
+ * @return \WP_REST_Response
+ */
+function rest_list_bookings( \WP_REST_Request $request ) {
+	$ref      = $request->get_param( 'intent_ref' );
+	$group_id = $request->get_param( 'group_id' );
+	return rest_ensure_response(
+		list_bookings(
+			null === $ref ? null : (string) $ref,
+			null === $group_id ? null : (int) $group_id
+		)
+	);
+}
+
+/**
+ * POST /emails: 202 {"sent":true}; 200 {"sent":false,"reason":...} for a repeat or a disabled template.
+ *
+ * @return \WP_REST_Response|\WP_Error
+ */
+function rest_send_email( \WP_REST_Request $request ) {
+	$data   = $request->get_param( 'data' );
+	$result = send_template_email(
+		array(
+			'template'   => (string) $request['template'],
+			'intent_ref' => (string) $request['intent_ref'],
+			'user_id'    => $request->get_param( 'user_id' ) ? (int) $request->get_param( 'user_id' ) : null,
+			'to'         => $request->get_param( 'to' ) ? (string) $request->get_param( 'to' ) : null,
+			'data'       => is_array( $data ) ? $data : array(),
+		)
+	);
+	if ( is_wp_error( $result ) ) {
+		return $result;
+	}
+	return new \WP_REST_Response( $result, $result['sent'] ? 202 : 200 );
+}

@@ -49,3 +49,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def mariadb_url(mariadb_server: Any) -> str:
     """An empty database on the real MariaDB server (for concurrency tests)."""
     return mariadb_server.create_database(f"t{os.getpid()}_{next(_db_counter)}")
+
+
+@pytest.fixture
+def stack(tmp_path: Path, database_url: str) -> Iterator[Any]:
+    """Sidecar + PayTabs simulator + fake WordPress, on SQLite and on MariaDB."""
+    from tests.support.stack import Stack
+
+    s = Stack(tmp_path, database_url)
+    yield s
+    s.close()

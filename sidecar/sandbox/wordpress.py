@@ -41,18 +41,23 @@ _ANONYMOUS = {
 }
 
 
-def wp_error(code: str, message: str, status: int, data: dict[str, Any] | None = None) -> Response:
-    """Return a WordPress REST error response."""
-    response = jsonify(pages.error_json(code, message, status, data))
+def wp_error(code: str, message: str, status: int, extra: dict[str, Any] | None = None) -> Response:
+    """Return a WordPress REST error response ({"code", "message", "data": {"status", ...}})."""
+    return _error_response(pages.error_json(code, message, status, extra or {}), status)
+
+
+def _error_response(body: dict[str, Any], status: int) -> Response:
+    response = jsonify(body)
     response.status_code = status
     return response
 
 
 def _from_error(error: WPBridgeError) -> Response:
     status = error.http_status or 500
+    code = error.code or "unknown_error"
     # wp_insert_user() errors carry no status, so WordPress sends them as 500 with data null.
-    data = None if error.code in PERMANENT_SERVER_CODES else dict(error.data or {})
-    return wp_error(error.code or "unknown_error", error.message, status, data)
+    data = None if code in PERMANENT_SERVER_CODES else dict(error.data or {})
+    return _error_response(pages.error_json(code, error.message, status, data), status)
 
 
 def _paged(items: list[Any], *, page: int, per_page: int) -> tuple[list[Any], dict[str, str]]:
@@ -106,6 +111,11 @@ class _RestApi:
             match = pattern.fullmatch(route.rstrip("/") or "/")
             if verb != method or match is None:
                 continue
+            missing = self._missing_user_fields() if guard == "create_user" else []
+            if missing:
+                # WordPress validates required parameters before it checks permissions.
+                message = f"Missing parameter(s): {', '.join(missing)}"
+                return wp_error("rest_missing_callback_param", message, 400, {"params": missing})
             if guard is not None and not self._authorized():
                 # Bad or missing credentials make WordPress treat the caller as anonymous.
                 return wp_error(*_ANONYMOUS[guard], 401)
@@ -128,6 +138,10 @@ class _RestApi:
         given = re.sub(r"[^A-Za-z0-9]", "", auth.password or "")
         wanted = re.sub(r"[^A-Za-z0-9]", "", self.app_password)
         return hmac.compare_digest(given.encode(), wanted.encode())
+
+    def _missing_user_fields(self) -> list[str]:
+        params = self._params()
+        return [name for name in ("username", "email", "password") if name not in params]
 
     def _params(self) -> dict[str, Any]:
         body = request.get_json(silent=True)
@@ -168,10 +182,6 @@ class _RestApi:
 
     def create_user(self) -> Response:
         params = self._params()
-        missing = [name for name in ("username", "email", "password") if name not in params]
-        if missing:
-            message = f"Missing parameter(s): {', '.join(missing)}"
-            return wp_error("rest_missing_callback_param", message, 400, {"params": missing})
         meta = params.get("meta")
         intent = meta.get(INTENT_META_KEY) if isinstance(meta, dict) else None
         user = self.fake.create_user(

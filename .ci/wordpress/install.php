@@ -10,8 +10,9 @@
  * - a fresh application password "therapy-sidecar-ci" for the admin (older ones of that name are revoked);
  * - the retreat's PayTabs options, written as its plugin writes them: the serialized array option
  *   retreat_paytabs_settings and the separate paytabs_profile_id / paytabs_server_key / paytabs_region;
- * - two fake BuddyPress groups and two therapy groups in the option therapy_sidecar_groups (the second
- *   with capacity 1); their bookings and group memberships are emptied on every run;
+ * - two fake BuddyPress groups and three therapy groups in the option therapy_sidecar_groups (101: 25
+ *   seats; 102: one seat, private BP group; 103: closed); their bookings and group memberships are
+ *   emptied on every run;
  * - the registration, registration-status and thank-you pages;
  * - the table of the test mailbox.
  *
@@ -58,7 +59,7 @@ $admin_login    = therapy_ci_env( 'WP_ADMIN_USER', 'admin' );
 $admin_password = therapy_ci_env( 'WP_ADMIN_PASSWORD', 'therapy-admin-test-password' );
 $admin_email    = therapy_ci_env( 'WP_ADMIN_EMAIL', 'admin@example.test' );
 
-// --- Test mailbox (before wp_install, which mails the admin) -------------------------------------------------------------------------------------
+// --- Test mailbox (before wp_install, which mails the admin) ------------------------------
 global $wpdb;
 $wpdb->query(
 	'CREATE TABLE IF NOT EXISTS ' . $wpdb->prefix . 'therapy_test_mailbox (
@@ -179,8 +180,9 @@ function therapy_ci_page( string $slug, string $title, string $content ): int {
 	return (int) $id;
 }
 
-$group_main  = 101;
-$group_small = 102;
+$group_main   = 101;
+$group_small  = 102;
+$group_closed = 103;
 $page_main   = therapy_ci_page( 'therapy-registration', 'Register for a therapy group', '[therapy_sidecar_form group="' . $group_main . '"]' );
 $page_small  = therapy_ci_page( 'therapy-registration-small', 'Register for the grief circle', '[therapy_sidecar_form group="' . $group_small . '"]' );
 $page_status = therapy_ci_page( 'therapy-registration-status', 'Your registration', '[therapy_sidecar_status]' );
@@ -209,9 +211,17 @@ update_option(
 			'registration_url' => $home . '/therapy-registration-small/',
 			'thank_you_url'    => $home . '/thank-you/?group=small',
 		),
+		$group_closed => array(
+			'name'        => 'Summer Workshop (closed)',
+			'price'       => '99.50',
+			'currency'    => 'SAR',
+			'capacity'    => 10,
+			'open'        => false,
+			'bp_group_id' => $bp_main,
+		),
 	)
 );
-$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . TherapySidecar\table( 'bookings' ) . ' WHERE group_id IN (%d, %d)', $group_main, $group_small ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . TherapySidecar\table( 'bookings' ) . ' WHERE group_id IN (%d, %d, %d)', $group_main, $group_small, $group_closed ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
 
 // --- Results ------------------------------------------------------------------------------------------
 $lines = array(
@@ -222,6 +232,7 @@ $lines = array(
 	'THERAPY_BP_GROUP_ID'         => (string) $bp_main,
 	'THERAPY_SMALL_GROUP_ID'      => (string) $group_small,
 	'THERAPY_SMALL_BP_GROUP_ID'   => (string) $bp_small,
+	'THERAPY_CLOSED_GROUP_ID'     => (string) $group_closed,
 	'THERAPY_REGISTRATION_URL'    => $home . '/therapy-registration/',
 	'THERAPY_STATUS_URL'          => $home . '/therapy-registration-status/',
 	'THERAPY_THANK_YOU_URL'       => $home . '/thank-you/',

@@ -104,6 +104,17 @@ function form_error_message( string $code, string $field = '' ): string {
 		case 'invalid_input':
 		case 'validation_error':
 			return '' !== $label ? sprintf( 'Please check the field “%s”.', $label ) : 'Please check the form and try again.';
+		case 'field_too_long':
+			return '' !== $label ? sprintf( 'The field “%s” is too long.', $label ) : 'One of the fields is too long.';
+		case 'invalid_characters':
+			return '' !== $label ? sprintf( 'The field “%s” contains characters we cannot accept.', $label ) : 'One of the fields contains characters we cannot accept.';
+		case 'invalid_address':
+			return 'street1' === $field ? 'Please enter your street address (4 to 128 characters).' : ( 'city' === $field ? 'Please enter your city (2 to 128 characters).' : 'Please check your address.' );
+		case 'invalid_group':
+			return 'The selected group is not valid. Please reload the page.';
+		case 'invalid_form':
+		case 'idempotency_conflict':
+			return 'This form was already used or is damaged. Please reload the page and try again.';
 		case 'invalid_email':
 			return 'Please enter a valid e-mail address.';
 		case 'invalid_phone':
@@ -111,11 +122,11 @@ function form_error_message( string $code, string $field = '' ): string {
 		case 'invalid_country':
 			return 'Please choose your country from the list.';
 		case 'invalid_name':
-			return 'Please enter your first and last name.';
+			return 'Please enter your real first and last name (letters, at most 50 characters each).';
 		case 'password_too_short':
 		case 'weak_password':
 		case 'invalid_password':
-			return 'Please choose a password of at least 8 characters, or leave the field empty to set one later by e-mail.';
+			return 'Please choose a password of 8 to 128 characters without a backslash, or leave the field empty to set one later by e-mail.';
 		case 'form_expired':
 		case 'token_expired':
 		case 'invalid_form_token':
@@ -149,6 +160,7 @@ function form_error_message( string $code, string $field = '' ): string {
 		case 'credentials_unavailable':
 		case 'wordpress_unavailable':
 		case 'payment_unavailable':
+		case 'payment_provider_unavailable':
 		case 'service_unavailable':
 		case 'unavailable':
 			return 'Online payment is temporarily unavailable. Please try again in a few minutes.';

@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     the demo, ready-made services under lower-case keys (``clock``, ``wordpress``, ``db``...).
     """
     from sidecar.config import load_settings
+    from sidecar.crashpoints import crash_hook
     from sidecar.services import build_services
     from sidecar.web import checkout, health, paytabs, status
     from sidecar.web.responses import register_error_handlers
@@ -30,6 +31,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SETTINGS=settings,
         CLOSE_DB_AFTER_REQUEST=bool((test_config or {}).get("CLOSE_DB_AFTER_REQUEST", False)),
     )
+    env = settings_environment(test_config)
+    hook = crash_hook(env, settings.environment)
+    if hook is not None:
+        overrides.setdefault("crash_point", hook)
     app.extensions["sidecar"] = build_services(settings, overrides)
     for blueprint in (checkout.bp, paytabs.bp, status.bp, health.bp):
         app.register_blueprint(blueprint)

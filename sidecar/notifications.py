@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sidecar import repository as repo
+from sidecar.jobs import crash_point
 from sidecar.repository import Intent
 from sidecar.services import Services
 from sidecar.paytabs.signatures import verify_ipn, verify_return
@@ -118,6 +119,7 @@ def _record(
             tx, channel=channel, intent_id=intent.id if intent else None, tran_ref=tran_ref,
             cart_id=cart_id, signature_ok=valid, outcome=outcome, body=body, headers=headers, now=now,
         )
+    crash_point(services, "after_notification_logged")
     log.info("%s notification for %s: %s", channel, cart_id or "?", outcome)
     if problem is not None and raise_bad:
         raise problem

@@ -59,3 +59,13 @@ def stack(tmp_path: Path, database_url: str) -> Iterator[Any]:
     s = Stack(tmp_path, database_url)
     yield s
     s.close()
+
+
+@pytest.fixture
+def maria_stack(tmp_path: Path, mariadb_url: str) -> Iterator[Any]:
+    """The stack on the real MariaDB only (for races with real concurrency)."""
+    from tests.support.stack import Stack
+
+    s = Stack(tmp_path, mariadb_url)
+    yield s
+    s.close()

@@ -6,6 +6,7 @@ sidecar, the sidecar's PayTabs client calls the simulator); WordPress is the in-
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -107,6 +108,7 @@ class Stack:
         migrate(self.services.db)
         self.server = Served(self.app, port)
         self.client = self.app.test_client()
+        self.wp_server: Served | None = None
 
     # --- the buyer -----------------------------------------------------------------------------
 
@@ -191,8 +193,46 @@ class Stack:
         with self.services.db.transaction() as tx:
             return int(tx.scalar(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))  # noqa: S608
 
+    # --- other processes -----------------------------------------------------------------------
+
+    def serve_wordpress(self) -> str:
+        """Serve the fake WordPress over HTTP (for worker processes) and return its URL."""
+        from sidecar.sandbox.wordpress import create_wordpress_app
+
+        if self.wp_server is None:
+            app = create_wordpress_app(
+                self.wp, app_user="admin", app_password="fake app password",
+                shared_secret=SHARED_SECRET, sidecar_url=self.server.url,
+            )
+            self.wp_server = Served(app)
+        return self.wp_server.url
+
+    def process_env(self, **extra: str) -> dict[str, str]:
+        """Return the environment a `sidecar` process needs to join this stack."""
+        s = self.services.settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SIDECAR_", "WP_", "PAYTABS_"))}
+        env.update({
+            "SIDECAR_ENV": "test",
+            "SIDECAR_DATABASE_URL": s.database_url,
+            "SIDECAR_PUBLIC_URL": s.public_url,
+            "SIDECAR_SHARED_SECRET": SHARED_SECRET,
+            "WP_BASE_URL": self.serve_wordpress(),
+            "WP_API_USER": "admin",
+            "WP_API_APP_PASSWORD": "fake app password",
+            "WP_DATABASE_URL": s.wp_database_url,
+            "PAYTABS_BASE_URL": self.sim_server.url,
+            "SIDECAR_ALERT_EMAIL": "false",
+            "SIDECAR_POLL_INTERVAL_SECONDS": "0.05",
+            "SIDECAR_JOB_LEASE_SECONDS": "1",
+            "SIDECAR_SWEEP_INTERVAL_SECONDS": "3600",
+        })
+        env.update(extra)
+        return env
+
     def close(self) -> None:
         """Stop the servers and close the store."""
+        if self.wp_server is not None:
+            self.wp_server.stop()
         self.server.stop()
         self.sim_server.stop()
         self.sim.close()

@@ -1,0 +1,60 @@
+"""A worker killed with SIGKILL at a named point, then started again: the work completes once."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sidecar.states import State
+from tests.support.processes import start_worker, stop, wait_for
+
+CONFIRMATION_POINTS = ["after_job_claimed", "after_paid_transition"]
+FULFILMENT_POINTS = [
+    "after_wp_user_returned", "after_wp_user_recorded",
+    "after_wp_booking_returned", "after_wp_booking_recorded",
+    "after_wp_membership_returned", "after_wp_membership_recorded",
+]
+
+
+def crash_then_recover(stack: Any, tmp_path: Path, point: str, done: Any) -> str:
+    log = tmp_path / "worker.log"
+    first = start_worker(stack.process_env(SIDECAR_CRASH_AT=point), log)
+    first.wait(60)
+    stop(first)
+    assert first.returncode == -signal.SIGKILL, log.read_text()[-3000:]
+    second = start_worker(stack.process_env(), log)
+    try:
+        assert wait_for(done, 60, second), log.read_text()[-3000:]
+    finally:
+        stop(second)
+    return log.read_text()
+
+
+@pytest.mark.parametrize("point", CONFIRMATION_POINTS)
+def test_crash_during_confirmation_completes_after_restart(maria_stack: Any, tmp_path: Path, point: str) -> None:
+    stack = maria_stack
+    intent = stack.start()
+    stack.pay(intent)
+    stack.deliver_ipns()
+    crash_then_recover(stack, tmp_path, point, lambda: stack.intent(intent.ref).state == State.FULFILLED)
+    assert stack.count("transitions", "intent_id = ? AND to_state = 'paid'", (intent.id,)) == 1
+    assert stack.count("jobs", "intent_id = ? AND kind = 'fulfil'", (intent.id,)) == 1
+
+
+@pytest.mark.parametrize("point", FULFILMENT_POINTS)
+def test_crash_during_fulfilment_fulfils_exactly_once(maria_stack: Any, tmp_path: Path, point: str) -> None:
+    stack = maria_stack
+    intent = stack.start()
+    stack.pay(intent)
+    stack.deliver_ipns()
+    crash_then_recover(stack, tmp_path, point, lambda: stack.intent(intent.ref).state == State.FULFILLED)
+    done = stack.intent(intent.ref)
+    assert done.wp_user_id is not None and done.booking_id is not None and done.member_joined
+    creates = [c for c in stack.wp.calls if c.name == "create_user"]
+    users = [u for u in stack.wp.search_users(intent.email or "") if u.email == intent.email]
+    assert len(users) == 1, (creates, users)
+    assert len(stack.wp.find_bookings(intent_ref=intent.ref)) == 1
+    assert stack.wp.member(intent.bp_group_id, done.wp_user_id) is not None

@@ -353,13 +353,18 @@ def create_page_or_recover(
         except PayTabsTransportError:
             if attempt >= attempts:
                 raise
-            existing = _existing_sale(client.query_cart(req.cart_id), req)
+            existing = _existing_sale(client, req)
             if existing is not None:
                 return existing
     raise ValueError("attempts must be at least 1")
 
 
-def _existing_sale(transactions: list[Transaction], req: PageRequest) -> Transaction | None:
+def _existing_sale(client: PayTabsClient, req: PageRequest) -> Transaction | None:
+    try:
+        transactions = client.query_cart(req.cart_id)
+    except PayTabsInvalidRequest:
+        # A cart without transactions may be answered with the "not found" error shape.
+        return None
     currency = req.currency.upper()
     matches = [
         txn

@@ -177,6 +177,10 @@ class Book:
         tran_ref = self._tokens.get(token)
         return self._records.get(tran_ref) if tran_ref else None
 
+    def tokens_snapshot(self) -> dict[str, str]:
+        """Return a copy of the page token -> tran_ref map."""
+        return dict(self._tokens)
+
     def open_record(self, tran_ref_or_token: str) -> Record:
         """Return the open page for a tran_ref or token, or raise ValueError."""
         self.sweep_expired()

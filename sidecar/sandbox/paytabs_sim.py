@@ -180,6 +180,19 @@ class PayTabsSimulator:
         with self._lock:
             return self._book.complete(self._book.open_record(tran_ref_or_token), None)
 
+    def tran_ref_for_page(self, page_url_or_token: str) -> str | None:
+        """Return the tran_ref behind a hosted page URL (or its token), or None."""
+        token = page_url_or_token.rstrip("/").rsplit("/", 1)[-1]
+        with self._lock:
+            record = self._book.by_token(token)
+            return record.tran_ref if record else None
+
+    @property
+    def _tokens(self) -> dict[str, str]:
+        # Kept for an early test helper that read this dict; use tran_ref_for_page instead.
+        with self._lock:
+            return self._book.tokens_snapshot()
+
     def expire_due_pages(self) -> None:
         """Mark pages whose paypage_ttl has passed on the clock as expired (X)."""
         with self._lock:

@@ -506,3 +506,22 @@ def test_create_page_or_recover_does_not_retry_refusals(
     with pytest.raises(PayTabsInvalidRequest):
         create_page_or_recover(client, PAGE)
     assert len(mocked.calls) == 1
+
+
+def test_create_page_or_recover_treats_cart_not_found_as_empty(
+    mocked: responses.RequestsMock, client: PayTabsClient
+) -> None:
+    mocked.post(REQUEST_URL, body=requests.exceptions.ReadTimeout("lost answer"))
+    mocked.post(QUERY_URL, json=_error(7, "Transaction not found"), status=400)
+    mocked.post(REQUEST_URL, json=CREATED)
+    assert isinstance(create_page_or_recover(client, PAGE), PageCreated)
+    assert [call.request.url for call in mocked.calls] == [REQUEST_URL, QUERY_URL, REQUEST_URL]
+
+
+def test_create_page_or_recover_propagates_auth_error_from_cart_query(
+    mocked: responses.RequestsMock, client: PayTabsClient
+) -> None:
+    mocked.post(REQUEST_URL, body=requests.exceptions.ReadTimeout("lost answer"))
+    mocked.post(QUERY_URL, json=_error(1, "Authentication failed"), status=401)
+    with pytest.raises(PayTabsAuthError):
+        create_page_or_recover(client, PAGE)

@@ -60,12 +60,9 @@ class WPBridgeError(Exception):
     @property
     def invalid_params(self) -> list[str]:
         """Return the request fields WordPress rejected (400 rest_invalid_param), if any."""
+        # rest_invalid_param sends {"field": "why"}; rest_missing_callback_param a list of names.
         params = (self.data or {}).get("params")
-        if isinstance(params, dict):
-            return [str(name) for name in params]
-        if isinstance(params, list):
-            return [str(name) for name in params]
-        return []
+        return [str(name) for name in params] if isinstance(params, dict | list) else []
 
     def __str__(self) -> str:
         context = " ".join(str(part) for part in (self.http_status, self.code) if part)

@@ -17,21 +17,22 @@ from wp_bridge.errors import (
     GroupClosed,
     GroupFull,
     GroupNotFound,
-    UserAlreadyExists,
     UserNotFound,
     WPConnectionError,
-    WPServerError,
     error_class_for,
 )
 from wp_bridge.fake_records import (
-    EMAIL_TEMPLATES,
     BPMember,
     Call,
     GroupRecord,
     UserRecord,
+    bp_add_member,
+    bp_members_of,
     check_new_user,
+    check_unique,
     hash_password,
     invalid_param,
+    mail_recipient,
 )
 from wp_bridge.models import Booking, GroupInfo, WPUser
 
@@ -80,9 +81,9 @@ class FakeWordPress:
         with self._lock:
             status = self._failures.pop(0) if self._failures else None
         if status is not None:
-            cls = error_class_for(status, None)
+            # WordPress's fatal-error handler answers REST calls with this code.
             code = "internal_server_error" if status == 500 else f"injected_{status}"
-            raise cls("Injected failure.", http_status=status, code=code)
+            raise error_class_for(status, None)("Injected failure.", http_status=status, code=code)
 
     def _log(self, name: str, **args: Any) -> None:
         with self._lock:
@@ -159,13 +160,7 @@ class FakeWordPress:
         last_name: str = "",
         intent_ref: str | None = None,
     ) -> WPUser:
-        # Login is checked before email, so a double duplicate reports the login (as WP does).
-        if any(u.username.lower() == username.lower() for u in self._users.values()):
-            message = "Sorry, that username already exists!"
-            raise UserAlreadyExists(message, http_status=500, code="existing_user_login")
-        if any(u.email.lower() == email.lower() for u in self._users.values()):
-            message = "Sorry, that email address is already used!"
-            raise UserAlreadyExists(message, http_status=500, code="existing_user_email")
+        check_unique(self._users.values(), username, email)
         record = UserRecord(
             id=next(self._ids),
             username=username,
@@ -234,24 +229,16 @@ class FakeWordPress:
                     "Unknown therapy group.", http_status=404, code="therapy_group_not_found"
                 )
             taken = sum(1 for b in self._bookings.values() if b.group_id == group_id)
-        return GroupInfo(
-            id=group.id,
-            name=group.name,
-            price=group.price,
-            currency=group.currency,
-            capacity=group.capacity,
-            seats_taken=taken,
-            open=group.open,
-            bp_group_id=group.bp_group_id,
-            registration_url=f"{site_url}/therapy-registration/?group={group.id}",
-            status_url=f"{site_url}/therapy-registration-status/",
-            thank_you_url=f"{site_url}/thank-you/",
-        )
+        return group.info(taken, site_url)
 
     def book_session(self, *, intent_ref: str, group_id: int, user_id: int) -> Booking:
         """Take a seat; idempotent by intent_ref; capacity checked under the lock."""
         self._gate()
         self._log("book_session", intent_ref=intent_ref, group_id=group_id, user_id=user_id)
+        if not intent_ref:
+            raise invalid_param(
+                "intent_ref", "rest_invalid_param", "An intent reference is needed."
+            )
         with self._lock:
             existing = self._bookings.get(intent_ref)
             if existing is not None:
@@ -292,25 +279,17 @@ class FakeWordPress:
         self._log("join_group", bp_group_id=bp_group_id, user_id=user_id, context=context)
         now = int(self.clock())
         with self._lock:
-            members = self._bp_members(bp_group_id)
+            members = bp_members_of(self._bp_groups, bp_group_id)
             if int(user_id) not in self._users:
                 message = "Invalid group member ID."
                 raise UserNotFound(message, http_status=404, code="bp_rest_group_member_invalid_id")
-            member = members.get(int(user_id))
-            if member is None:
-                members[int(user_id)] = BPMember(int(user_id), is_admin=False, modified=now)
-            elif context != "view":
-                if member.modified == now:
-                    message = "Could not add member to the group."
-                    code = "bp_rest_group_member_failed_to_join"
-                    raise WPServerError(message, http_status=500, code=code)
-                member.is_admin, member.modified = False, now
+            bp_add_member(members, int(user_id), context=context, now=now)
 
     def group_members(self, bp_group_id: int, *, exclude_admins: bool = True) -> list[BPMember]:
         """Return the members of a BP group, newest first; admins hidden by default, as in BP."""
         self._gate()
         with self._lock:
-            members = list(self._bp_members(bp_group_id).values())
+            members = list(bp_members_of(self._bp_groups, bp_group_id).values())
         members.sort(key=lambda member: member.modified, reverse=True)
         return [m for m in members if not (exclude_admins and m.is_admin)]
 
@@ -318,14 +297,6 @@ class FakeWordPress:
         """Return one membership row (no failure injection: for the sandbox's rendering)."""
         with self._lock:
             return self._bp_groups.get(int(bp_group_id), {}).get(int(user_id))
-
-    def _bp_members(self, bp_group_id: int) -> dict[int, BPMember]:
-        members = self._bp_groups.get(int(bp_group_id))
-        if members is None:
-            raise GroupNotFound(
-                "Invalid group ID.", http_status=404, code="bp_rest_group_invalid_id"
-            )
-        return members
 
     # --- mail -------------------------------------------------------------------------------
 
@@ -341,15 +312,8 @@ class FakeWordPress:
         """Record a mail; idempotent per template+intent_ref (a repeat returns False)."""
         self._gate()
         self._log("send_email", template=template, intent_ref=intent_ref, user_id=user_id, to=to)
-        if template not in EMAIL_TEMPLATES:
-            raise invalid_param("template", "rest_not_in_enum", "Unknown template.")
         user = self.user_record(user_id) if user_id is not None else None
-        if user_id is not None and user is None:
-            raise UserNotFound("Unknown user.", http_status=404, code="therapy_user_not_found")
-        fallback = self.admin.email if template == "alert" else None
-        recipient = to or (user.email if user else None) or fallback
-        if not recipient:
-            raise invalid_param("to", "rest_invalid_param", "No recipient.")
+        recipient = mail_recipient(template, to, user, user_id, self.admin.email)
         with self._lock:
             if (template, intent_ref) in self._emailed:
                 return False

@@ -1,310 +1,33 @@
-"""A stand-in WordPress over HTTP: core users, BuddyPress v1 and the therapy-sidecar bridge.
+"""A stand-in WordPress over HTTP for demos and tests, backed by a ``FakeWordPress``.
 
-It serves a ``FakeWordPress`` with the statuses and error shapes of WordPress 6.1 +
-BuddyPress 14 (REST v1) + the bridge plugin, so the real ``WordPressClient`` can be tested and
-demonstrated without PHP. Routes are reached as ``/?rest_route=...`` (or ``/index.php?...``).
+REST routes are reached as ``/?rest_route=...`` (or ``/index.php?rest_route=...``) and answer
+like WordPress + BuddyPress + the bridge plugin (see wordpress_rest). The theme pages are the
+registration form, the status page and the thank-you page.
 """
 
 from __future__ import annotations
 
 import argparse
-import hmac
 import os
-import re
-import threading
-from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sidecar.sandbox import wordpress_pages as pages
-from wp_bridge.errors import PERMANENT_SERVER_CODES, WPBridgeError, WPConnectionError
+from sidecar.sandbox.wordpress_rest import AUTH_COOKIE, RestApi, site_url
 from wp_bridge.fake import FakeWordPress
-from wp_bridge.models import INTENT_META_KEY, GroupInfo
-from wp_bridge.tokens import InvalidToken, issue_form_token, sign_token, verify_token
+from wp_bridge.models import GroupInfo
+from wp_bridge.tokens import issue_form_token
 
-AUTH_COOKIE = "wordpress_logged_in_sandbox"
-AUTH_COOKIE_SECONDS = 2 * 24 * 3600
-MAX_LOGIN_TTL = 600
-BRIDGE = "/therapy-sidecar/v1"
-Handler = Callable[..., Response]
-
-# (method, route pattern, code and message WordPress sends an anonymous caller)
-_ANONYMOUS = {
-    "users_me": ("rest_not_logged_in", "You are not currently logged in."),
-    "users": ("rest_forbidden_context", "Sorry, you are not allowed to list users."),
-    "user": ("rest_user_cannot_view", "Sorry, you are not allowed to list users."),
-    "create_user": ("rest_cannot_create_user", "Sorry, you are not allowed to create new users."),
-    "bp": ("bp_rest_authorization_required", "Sorry, you are not allowed to perform this action."),
-    "bridge": ("rest_forbidden", "Sorry, you are not allowed to do that."),
-}
-
-
-def wp_error(code: str, message: str, status: int, extra: dict[str, Any] | None = None) -> Response:
-    """Return a WordPress REST error response ({"code", "message", "data": {"status", ...}})."""
-    return _error_response(pages.error_json(code, message, status, extra or {}), status)
-
-
-def _error_response(body: dict[str, Any], status: int) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    return response
-
-
-def _from_error(error: WPBridgeError) -> Response:
-    status = error.http_status or 500
-    code = error.code or "unknown_error"
-    # wp_insert_user() errors carry no status, so WordPress sends them as 500 with data null.
-    data = None if code in PERMANENT_SERVER_CODES else dict(error.data or {})
-    return _error_response(pages.error_json(code, error.message, status, data), status)
-
-
-def _paged(items: list[Any], *, page: int, per_page: int) -> tuple[list[Any], dict[str, str]]:
-    total = len(items)
-    pages_total = max((total + per_page - 1) // per_page, 1) if total else 0
-    headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages_total)}
-    return items[(page - 1) * per_page : page * per_page], headers
-
-
-def _int_arg(params: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(params.get(name, default))
-    except (TypeError, ValueError):
-        value = low - 1
-    if not low <= value <= high:
-        message = f"{name} must be between {low} ({high})"
-        raise WPBridgeError(
-            message, http_status=400, code="rest_invalid_param", data={"params": {name: message}}
-        )
-    return value
-
-
-class _RestApi:
-    """Dispatch ``rest_route`` requests to handlers that call the FakeWordPress."""
-
-    def __init__(self, fake: FakeWordPress, app_user: str, app_password: str, secret: str) -> None:
-        self.fake = fake
-        self.app_user = app_user
-        self.app_password = app_password
-        self.secret = secret
-        self.used_jtis: set[str] = set()
-        self.lock = threading.Lock()
-        b = re.escape(BRIDGE)
-        self.routes: list[tuple[str, re.Pattern[str], str | None, Handler]] = [
-            ("GET", re.compile(r"/wp/v2/users/me"), "users_me", self.users_me),
-            ("GET", re.compile(r"/wp/v2/users"), "users", self.users),
-            ("POST", re.compile(r"/wp/v2/users"), "create_user", self.create_user),
-            ("GET", re.compile(r"/wp/v2/users/(\d+)"), "user", self.user),
-            ("GET", re.compile(r"/buddypress/v1/groups/(\d+)/members"), "bp", self.members),
-            ("POST", re.compile(r"/buddypress/v1/groups/(\d+)/members"), "bp", self.join),
-            ("GET", re.compile(rf"{b}/groups/(\d+)"), "bridge", self.group),
-            ("POST", re.compile(rf"{b}/bookings"), "bridge", self.book),
-            ("GET", re.compile(rf"{b}/bookings"), "bridge", self.bookings),
-            ("POST", re.compile(rf"{b}/emails"), "bridge", self.email),
-            ("GET", re.compile(rf"{b}/login"), None, self.login),
-        ]
-
-    def dispatch(self, method: str, route: str) -> Response:
-        """Route one REST request, applying auth and turning errors into WordPress's shapes."""
-        for verb, pattern, guard, handler in self.routes:
-            match = pattern.fullmatch(route.rstrip("/") or "/")
-            if verb != method or match is None:
-                continue
-            missing = self._missing_user_fields() if guard == "create_user" else []
-            if missing:
-                # WordPress validates required parameters before it checks permissions.
-                message = f"Missing parameter(s): {', '.join(missing)}"
-                return wp_error("rest_missing_callback_param", message, 400, {"params": missing})
-            if guard is not None and not self._authorized():
-                # Bad or missing credentials make WordPress treat the caller as anonymous.
-                return wp_error(*_ANONYMOUS[guard], 401)
-            try:
-                return handler(*match.groups())
-            except WPConnectionError:
-                # What a browser gets from nginx when PHP-FPM is gone.
-                return Response("<h1>502 Bad Gateway</h1>", status=502, mimetype="text/html")
-            except WPBridgeError as error:
-                return _from_error(error)
-        return wp_error(
-            "rest_no_route", "No route was found matching the URL and request method.", 404
-        )
-
-    def _authorized(self) -> bool:
-        auth = request.authorization
-        if auth is None or auth.type != "basic" or auth.username != self.app_user:
-            return False
-        # WordPress strips everything but letters and digits before checking an app password.
-        given = re.sub(r"[^A-Za-z0-9]", "", auth.password or "")
-        wanted = re.sub(r"[^A-Za-z0-9]", "", self.app_password)
-        return hmac.compare_digest(given.encode(), wanted.encode())
-
-    def _missing_user_fields(self) -> list[str]:
-        params = self._params()
-        return [name for name in ("username", "email", "password") if name not in params]
-
-    def _params(self) -> dict[str, Any]:
-        body = request.get_json(silent=True)
-        merged: dict[str, Any] = dict(request.args)
-        merged.update(body if isinstance(body, dict) else request.form.to_dict())
-        merged.pop("rest_route", None)
-        return merged
-
-    # --- core users -------------------------------------------------------------------------
-
-    def _user_response(self, user_id: int, status: int = 200) -> Response:
-        record = self.fake.user_record(user_id)
-        if record is None:
-            return wp_error("rest_user_invalid_id", "Invalid user ID.", 404)
-        response = jsonify(pages.user_json(record, _site()))
-        response.status_code = status
-        return response
-
-    def users_me(self) -> Response:
-        return self._user_response(self.fake.me().id)
-
-    def user(self, user_id: str) -> Response:
-        found = self.fake.get_user(int(user_id))
-        return self._user_response(found.id if found else 0)
-
-    def users(self) -> Response:
-        params = self._params()
-        per_page = _int_arg(params, "per_page", 10, 1, 100)
-        page = _int_arg(params, "page", 1, 1, 10**6)
-        found = self.fake.search_users(str(params.get("search", "")))
-        items, headers = _paged(found, page=page, per_page=per_page)
-        if found and not items:
-            message = "The page number requested is larger than the number of pages available."
-            return wp_error("rest_user_invalid_page_number", message, 400)
-        records = [self.fake.user_record(user.id) for user in items]
-        body = [pages.user_json(record, _site()) for record in records if record]
-        return Response(jsonify(body).get_data(), 200, headers, mimetype="application/json")
-
-    def create_user(self) -> Response:
-        params = self._params()
-        meta = params.get("meta")
-        intent = meta.get(INTENT_META_KEY) if isinstance(meta, dict) else None
-        user = self.fake.create_user(
-            username=str(params["username"]),
-            email=str(params["email"]),
-            password=str(params["password"]),
-            first_name=str(params.get("first_name", "")),
-            last_name=str(params.get("last_name", "")),
-            intent_ref=str(intent) if intent else None,
-        )
-        response = self._user_response(user.id, status=201)
-        response.headers["Location"] = f"{_site()}/?rest_route=/wp/v2/users/{user.id}"
-        return response
-
-    # --- BuddyPress -------------------------------------------------------------------------
-
-    def join(self, bp_group_id: str) -> Response:
-        params = self._params()
-        user_id = _int_arg(params, "user_id", 0, 1, 2**31)
-        # POST defaults to context=edit in BP v1; only context=view is an idempotent join.
-        context = str(params.get("context", "edit"))
-        self.fake.join_group(int(bp_group_id), user_id, context=context)
-        record, member = self.fake.user_record(user_id), self.fake.member(int(bp_group_id), user_id)
-        assert record is not None and member is not None  # join_group just checked both
-        return jsonify([pages.member_json(record, member, int(bp_group_id))])
-
-    def members(self, bp_group_id: str) -> Response:
-        params = self._params()
-        per_page = _int_arg(params, "per_page", 20, 1, 100)
-        page = _int_arg(params, "page", 1, 1, 10**6)
-        exclude_admins = str(params.get("exclude_admins", "true")).lower() not in ("false", "0")
-        found = self.fake.group_members(int(bp_group_id), exclude_admins=exclude_admins)
-        items, headers = _paged(found, page=page, per_page=per_page)
-        body = []
-        for member in items:
-            record = self.fake.user_record(member.user_id)
-            if record is not None:
-                body.append(pages.member_json(record, member, int(bp_group_id)))
-        return Response(jsonify(body).get_data(), 200, headers, mimetype="application/json")
-
-    # --- bridge -----------------------------------------------------------------------------
-
-    def group(self, group_id: str) -> Response:
-        return jsonify(self.fake.get_group(int(group_id), site_url=_site()).to_json())
-
-    def book(self) -> Response:
-        params = self._params()
-        booking = self.fake.book_session(
-            intent_ref=str(params.get("intent_ref") or ""),
-            group_id=_int_arg(params, "group_id", 0, 1, 2**31),
-            user_id=_int_arg(params, "user_id", 0, 1, 2**31),
-        )
-        response = jsonify(booking.to_json())
-        response.status_code = 201 if booking.created else 200
-        return response
-
-    def bookings(self) -> Response:
-        params = self._params()
-        group_id = params.get("group_id")
-        found = self.fake.find_bookings(
-            intent_ref=params.get("intent_ref"),
-            group_id=None if group_id is None else _int_arg(params, "group_id", 0, 1, 2**31),
-        )
-        return jsonify([booking.to_json() for booking in found])
-
-    def email(self) -> Response:
-        params = self._params()
-        user_id = params.get("user_id")
-        sent = self.fake.send_email(
-            template=str(params.get("template", "")),
-            intent_ref=str(params.get("intent_ref", "")),
-            user_id=None if user_id is None else _int_arg(params, "user_id", 0, 1, 2**31),
-            to=params.get("to"),
-            data=params.get("data") if isinstance(params.get("data"), dict) else None,
-        )
-        response = jsonify({"sent": sent})
-        response.status_code = 202 if sent else 200
-        return response
-
-    # --- login ------------------------------------------------------------------------------
-
-    def login(self) -> Response:
-        now = self.fake.clock()
-        try:
-            payload = verify_token(request.args.get("grant", ""), self.secret, typ="login", now=now)
-        except InvalidToken as exc:
-            return _refused(f"This login link is not valid ({exc.reason}).")
-        jti, uid = payload.get("jti"), payload.get("uid")
-        if payload["exp"] - now > MAX_LOGIN_TTL or not isinstance(jti, str) or not jti:
-            return _refused("This login link is not valid.")
-        with self.lock:
-            if jti in self.used_jtis:
-                return _refused("This login link was already used.")
-            self.used_jtis.add(jti)
-        record = self.fake.user_record(uid) if isinstance(uid, int) else None
-        if record is None:
-            return _refused("This login link names no user of this site.")
-        response = Response(status=302, headers={"Location": f"{_site()}/thank-you/"})
-        cookie = {"typ": "sandbox_auth", "uid": record.id, "exp": int(now) + AUTH_COOKIE_SECONDS}
-        response.set_cookie(AUTH_COOKIE, sign_token(cookie, self.secret), httponly=True)
-        return response
-
-    def logged_in_user_id(self) -> int:
-        """Return the user id of a valid sandbox auth cookie, or 0."""
-        try:
-            payload = verify_token(
-                request.cookies.get(AUTH_COOKIE, ""),
-                self.secret,
-                typ="sandbox_auth",
-                now=self.fake.clock(),
-            )
-        except InvalidToken:
-            return 0
-        uid = payload.get("uid")
-        return uid if isinstance(uid, int) else 0
-
-
-def _site() -> str:
-    return request.host_url.rstrip("/")
-
-
-def _refused(reason: str) -> Response:
-    return Response(pages.login_refused_page(reason), status=403, mimetype="text/html")
+__all__ = [
+    "AUTH_COOKIE",
+    "create_wordpress_app",
+    "main",
+    "make_wordpress_server",
+    "seed_demo_groups",
+    "serve_wordpress",
+]
 
 
 def create_wordpress_app(
@@ -317,7 +40,7 @@ def create_wordpress_app(
 ) -> Flask:
     """Build the sandbox WordPress: REST routes at / and /index.php, plus the theme pages."""
     app = Flask(__name__)
-    api = _RestApi(fake, app_user, app_password, shared_secret)
+    api = RestApi(fake, app_user, app_password, shared_secret)
     checkout_url = f"{sidecar_url.rstrip('/')}/therapy/checkout"
 
     @app.route("/", methods=["GET", "POST", "PUT", "DELETE"])
@@ -325,26 +48,12 @@ def create_wordpress_app(
     def root() -> Response | str:
         route = request.args.get("rest_route")
         if route is None:
-            return pages.home_page(fake.groups(site_url=_site()))
+            return pages.home_page(fake.groups(site_url=site_url()))
         return api.dispatch(request.method, route)
 
     @app.get("/therapy-registration/")
     def registration() -> str:
-        group = _find_group(fake, request.args.get("group", ""))
-        record = fake.user_record(api.logged_in_user_id())
-        token = issue_form_token(
-            uid=record.id if record else 0,
-            email=record.email if record else "",
-            secret=shared_secret,
-            now=fake.clock(),
-        )
-        return pages.registration_page(
-            action=checkout_url,
-            form_token=token,
-            group=group,
-            error=request.args.get("error"),
-            field=request.args.get("field"),
-        )
+        return _registration_page(fake, api, checkout_url, shared_secret)
 
     @app.get("/therapy-registration-status/")
     def registration_status() -> str:
@@ -358,8 +67,27 @@ def create_wordpress_app(
     return app
 
 
+def _registration_page(fake: FakeWordPress, api: RestApi, checkout_url: str, secret: str) -> str:
+    """Render the form; its token names the logged-in visitor (uid 0 when anonymous)."""
+    group = _find_group(fake, request.args.get("group", ""))
+    record = fake.user_record(api.logged_in_user_id())
+    token = issue_form_token(
+        uid=record.id if record else 0,
+        email=record.email if record else "",
+        secret=secret,
+        now=fake.clock(),
+    )
+    return pages.registration_page(
+        action=checkout_url,
+        form_token=token,
+        group=group,
+        error=request.args.get("error"),
+        field=request.args.get("field"),
+    )
+
+
 def _find_group(fake: FakeWordPress, raw_id: str) -> GroupInfo | None:
-    site = _site()
+    site = site_url()
     return next((g for g in fake.groups(site_url=site) if str(g.id) == raw_id), None)
 
 

@@ -8,6 +8,7 @@ and a timeout. Failures are translated into :mod:`sidecar.paytabs.errors` in one
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
@@ -172,17 +173,19 @@ class _Amount:
 
 
 def _json_bytes(body: Mapping[str, Any]) -> bytes:
+    # Amounts are encoded as unguessable placeholder strings, then swapped for their literal.
+    nonce = secrets.token_hex(8)
     literals: list[str] = []
 
     def default(obj: Any) -> Any:
         if isinstance(obj, _Amount):
             literals.append(obj.literal)
-            return f"\x00amount{len(literals) - 1}\x00"
+            return f"{nonce}:{len(literals) - 1}"
         raise TypeError(f"cannot encode {type(obj).__name__}")
 
     text = json.dumps(body, default=default)
     for index, literal in enumerate(literals):
-        text = text.replace(json.dumps(f"\x00amount{index}\x00"), literal)
+        text = text.replace(json.dumps(f"{nonce}:{index}"), literal)
     return text.encode("utf-8")
 
 

@@ -32,7 +32,13 @@ def _api(sim: PayTabsSimulator, path: str) -> Response:
 def make_app(sim: PayTabsSimulator) -> Flask:
     """Build the Flask app serving ``sim``."""
     app = Flask(__name__)
+    _add_paytabs_routes(app, sim)
+    _add_control_routes(app, sim)
+    return app
 
+
+def _add_paytabs_routes(app: Flask, sim: PayTabsSimulator) -> None:
+    # The routes a real PayTabs region host has.
     @app.post("/payment/request")
     def payment_request() -> Response:
         return _api(sim, "request")
@@ -47,6 +53,9 @@ def make_app(sim: PayTabsSimulator) -> Flask:
             return _html(*sim.page_view(token))
         return _html(*sim.page_submit(token, request.form.to_dict()))
 
+
+def _add_control_routes(app: Flask, sim: PayTabsSimulator) -> None:
+    # Test controls, for a simulator running in another process.
     @app.route("/_sim/config", methods=["GET", "POST"])
     def config() -> Response:
         if request.method == "GET":
@@ -81,5 +90,3 @@ def make_app(sim: PayTabsSimulator) -> Flask:
             return _json(sim.pay(ref, str(options.get("card", "4111111111111111"))))
         except ValueError as e:
             return _json({"error": str(e)}, 409)
-
-    return app

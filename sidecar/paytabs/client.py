@@ -235,6 +235,8 @@ class PayTabsClient:
             "paypage_ttl": int(req.paypage_ttl_minutes),
             "paypage_lang": req.lang,
         }
+        # An empty URL is "no URL": PayTabs validates any URL it is given.
+        body = {k: v for k, v in body.items() if not (k in ("return", "callback") and not v)}
         payload = self._post("/payment/request", body)
         tran_ref = payload.get("tran_ref") if isinstance(payload, dict) else None
         redirect_url = payload.get("redirect_url") if isinstance(payload, dict) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -160,10 +161,19 @@ def test_create_payment_page_truncates_description_and_formats_currency(
     mocked: responses.RequestsMock, client: PayTabsClient
 ) -> None:
     mocked.post(REQUEST_URL, json=CREATED)
-    page = PageRequest(**{**PAGE.__dict__, "description": "x" * 200, "currency": "KWD"})
+    page = replace(PAGE, description="x" * 200, currency="KWD")
     client.create_payment_page(page)
     assert len(_sent(mocked.calls[0])["cart_description"]) == 128
     assert b'"cart_amount": 150.000' in _raw(mocked.calls[0])
+
+
+def test_create_payment_page_omits_empty_urls(
+    mocked: responses.RequestsMock, client: PayTabsClient
+) -> None:
+    mocked.post(REQUEST_URL, json=CREATED)
+    client.create_payment_page(replace(PAGE, callback_url="", return_url=""))
+    body = _sent(mocked.calls[0])
+    assert "callback" not in body and "return" not in body
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,21 @@
 Point a PayTabsClient (or anything else) at its base URL instead of a region host; nothing
 else changes. It creates hosted pages, serves them (with test cards), posts signed returns,
 sends signed IPNs, answers queries and refunds, and applies PayTabs' duplicate rule.
+Run it alone with ``python -m sidecar.sandbox.paytabs_sim --port 8099`` (key from
+``PAYTABS_SERVER_KEY``, profile from ``PAYTABS_PROFILE_ID`` or ``--profile-id``).
+
+Test cards on the hosted page (or ``sim.pay(ref, card)``): 4111 1111 1111 1111 approves (A),
+4000 0000 0000 0002 declines (D), 4000 0000 0000 0119 fraud hold (H), 4000 0000 0000 0259
+pending (P); the Cancel button gives C. Switches (``configure()`` or ``POST /_sim/config``):
+``ipn`` deliver|drop|duplicate|delay|reorder, ``ipn_delay_seconds``, ``ipn_retry_delays``
+(up to five; used when the receiver does not answer 200), ``return_mode`` deliver|drop,
+``refund_mode`` approve|pending|decline, ``fail_next_requests`` (API answers 500),
+``timeout_next_requests`` with ``timeout_seconds`` (the work is done, the answer is late).
 
 Decisions where PayTabs' behaviour is not documented:
-- A page nobody has acted on yet is not listed by queries (by tran_ref or cart_id) until
-  the buyer pays or cancels, or it expires; once ``paypage_ttl`` has passed on the clock,
-  it shows status ``X`` (and an IPN is sent). A query that finds nothing answers the
-  ``{code, message, trace}`` error shape with HTTP 400.
+- A page nobody has acted on is not listed by queries (by tran_ref or cart_id) until the
+  buyer pays or cancels, or it expires. Expiry (status X, with an IPN) is noticed on the next
+  request or ``expire_due_pages()``. A query that finds nothing answers the error shape (400).
 - The duplicate rule (code 4) keys on tran_type, cart_id, amount and currency, 120 s.
 - Follow-up IPNs go to the follow-up's own ``callback``; there is no dashboard IPN.
 - Return and callback URLs may be plain HTTP and carry ports (real PayTabs refuses both for

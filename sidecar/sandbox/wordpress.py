@@ -46,6 +46,7 @@ def create_wordpress_app(
     @app.route("/", methods=["GET", "POST", "PUT", "DELETE"])
     @app.route("/index.php", methods=["GET", "POST", "PUT", "DELETE"])
     def root() -> Response | str:
+        """Serve REST when rest_route is given (as WordPress does), else the home page."""
         route = request.args.get("rest_route")
         if route is None:
             return pages.home_page(fake.groups(site_url=site_url()))
@@ -53,14 +54,17 @@ def create_wordpress_app(
 
     @app.get("/therapy-registration/")
     def registration() -> str:
+        """Serve the registration form (the shortcode page)."""
         return _registration_page(fake, api, checkout_url, shared_secret)
 
     @app.get("/therapy-registration-status/")
     def registration_status() -> str:
+        """Serve the page the buyer waits on after paying."""
         return pages.status_page(request.args.get("intent", ""))
 
     @app.get("/thank-you/")
     def thank_you() -> str:
+        """Serve the thank-you page, naming the logged-in user."""
         record = fake.user_record(api.logged_in_user_id())
         return pages.thank_you_page(record.email if record else None)
 

@@ -18,7 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from sidecar.config import load_settings
     from sidecar.crashpoints import crash_hook
     from sidecar.services import build_services
-    from sidecar.web import checkout, health, paytabs, status
+    from sidecar.web import checkout, health, metrics, paytabs, status
     from sidecar.web.responses import register_error_handlers
 
     app = Flask(__name__, instance_relative_config=True)
@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if hook is not None:
         overrides.setdefault("crash_point", hook)
     app.extensions["sidecar"] = build_services(settings, overrides)
-    for blueprint in (checkout.bp, paytabs.bp, status.bp, health.bp):
+    for blueprint in (checkout.bp, paytabs.bp, status.bp, health.bp, metrics.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     allowed_origin = origin_of(settings.wp_base_url)

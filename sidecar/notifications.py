@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sidecar import metrics
 from sidecar import repository as repo
 from sidecar.jobs import crash_point
 from sidecar.repository import Intent
@@ -121,6 +122,7 @@ def _record(
         )
     crash_point(services, "after_notification_logged")
     log.info("%s notification for %s: %s", channel, cart_id or "?", outcome)
+    metrics.notification_recorded(services, channel, outcome, valid)
     if problem is not None and raise_bad:
         raise problem
     return Recorded(outcome, intent)

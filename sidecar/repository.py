@@ -408,3 +408,100 @@ def _db_value(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     return value
+
+
+# --- operators and metrics (sidecar/cli_ops.py, sidecar/audit.py, sidecar/metrics.py) ---------
+# Read-mostly queries for operator commands and the /metrics scrape. Every scrape query is bounded:
+# it walks an index range of active rows or a primary-key range after a watermark, with a LIMIT.
+
+
+def list_intents_in_states(
+    tx: Tx, states: Sequence[str], *, since: float | None = None, limit: int = 500
+) -> list[Intent]:
+    """Return intents in any of ``states`` (created at or after ``since``), oldest first."""
+    params: list[Any] = list(states)
+    sql = f"SELECT * FROM intents WHERE state IN ({_placeholders(states)})"
+    if since is not None:
+        sql += " AND created_at >= ?"
+        params.append(since)
+    rows = tx.all(sql + f" ORDER BY id LIMIT {int(limit)}", params)
+    return [Intent.from_row(r) for r in rows]
+
+
+def claim_job_for_intent(
+    tx: Tx, *, intent_id: int, kind: str, now: float, lease_seconds: float
+) -> Job | None:
+    """Claim the intent's job of ``kind`` if it is due (as claim_jobs does), else return None."""
+    row = tx.one(
+        "SELECT id FROM jobs WHERE intent_id = ? AND kind = ? AND ((state = 'pending'"
+        " AND run_after <= ?) OR (state = 'running' AND lease_until < ?))" + tx.for_update,
+        (intent_id, kind, now, now),
+    )
+    if row is None:
+        return None
+    tx.execute(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?,"
+        " lease_token = ?, requeue = 0, updated_at = ? WHERE id = ?",
+        (now + lease_seconds, secrets.token_hex(16), now, row["id"]),
+    )
+    return get_job(tx, row["id"])
+
+
+def last_genuine_notification_at(tx: Tx, channel: str) -> float | None:
+    """Return when the last notification on ``channel`` with a valid signature arrived."""
+    # Walks ix_notifications_received backwards: stops at the first genuine one.
+    value = tx.scalar(
+        "SELECT received_at FROM notifications WHERE channel = ? AND signature_ok = 1"
+        " ORDER BY received_at DESC LIMIT 1",
+        (channel,),
+    )
+    return float(value) if value is not None else None
+
+
+def oldest_paid_unfulfilled_at(tx: Tx) -> float | None:
+    """Return the payment time of the oldest intent still paid or fulfilling, or None."""
+    value = tx.scalar(
+        "SELECT MIN(paid_at) FROM intents WHERE state IN (?, ?)",
+        (State.PAID.value, State.FULFILLING.value),
+    )
+    return float(value) if value is not None else None
+
+
+def count_open_jobs(tx: Tx) -> dict[tuple[str, str], int]:
+    """Return how many jobs of each kind are pending, running or failed (done ones are history)."""
+    rows = tx.all(
+        "SELECT kind, state, COUNT(*) AS n FROM jobs"
+        " WHERE state IN ('pending', 'running', 'failed') GROUP BY kind, state"
+    )
+    return {(r["kind"], r["state"]): int(r["n"]) for r in rows}
+
+
+def oldest_due_job_at(tx: Tx, now: float) -> float | None:
+    """Return since when the longest-waiting due pending job has been due, or None."""
+    value = tx.scalar(
+        "SELECT MIN(run_after) FROM jobs WHERE state = 'pending' AND run_after <= ?", (now,)
+    )
+    return float(value) if value is not None else None
+
+
+def worker_mark_at(tx: Tx, name: str) -> float | None:
+    """Return when the worker last recorded ``name`` (a sweep, a heartbeat), or None."""
+    value = tx.scalar("SELECT at FROM worker_marks WHERE name = ?", (name,))
+    return float(value) if value is not None else None
+
+
+def job_attempts_after(tx: Tx, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """Return job runs with an id above ``after_id``, in id order (a primary-key range)."""
+    return tx.all(
+        "SELECT id, kind, outcome, started_at, finished_at FROM job_attempts WHERE id > ?"
+        " ORDER BY id LIMIT ?",
+        (after_id, int(limit)),
+    )
+
+
+def transitions_after(tx: Tx, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """Return state changes with an id above ``after_id``, in id order (a primary-key range)."""
+    return tx.all(
+        "SELECT id, to_state, event, at FROM transitions WHERE id > ? ORDER BY id LIMIT ?",
+        (after_id, int(limit)),
+    )

@@ -101,6 +101,13 @@ def group_json(**overrides: Any) -> dict:
     return group
 
 
+def sent_json(index: int = 0) -> Any:
+    """Return the JSON body of a recorded request."""
+    body = responses.calls[index].request.body
+    assert body is not None
+    return json.loads(body)
+
+
 def new_user(client: WordPressClient, **overrides: Any) -> Any:
     fields = {
         "username": "amira",
@@ -122,15 +129,19 @@ def client() -> WordPressClient:
 
 class TestRequests:
     @responses.activate
-    def test_client_sends_basic_auth_timeout_and_rest_route(self) -> None:
+    def test_client_sends_basic_auth_timeout_and_rest_route(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         seen: dict[str, Any] = {}
+        session = requests.Session()
+        original = session.request
 
-        class SpySession(requests.Session):
-            def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-                seen.update(kwargs, url=url)
-                return super().request(method, url, *args, **kwargs)
+        def spy(method: str, url: str, **kwargs: Any) -> requests.Response:
+            seen.update(kwargs, url=url)
+            return original(method, url, **kwargs)
 
-        client = WordPressClient(BASE + "/", "sidecar", APP_PASSWORD, session=SpySession())
+        monkeypatch.setattr(session, "request", spy)
+        client = WordPressClient(BASE + "/", "sidecar", APP_PASSWORD, session=session)
         responses.get(url("/wp/v2/users/me", context="edit"), json=wp_user(1))
         client.ping()
         assert seen["timeout"] == (3.05, 10)
@@ -216,7 +227,7 @@ class TestUsers:
             "amira",
             "TP-1",
         )
-        sent = json.loads(responses.calls[0].request.body)
+        sent = sent_json()
         assert sent == {
             "username": "amira",
             "email": "amira@example.test",
@@ -388,7 +399,7 @@ class TestBridge:
         responses.post(url(f"{BRIDGE}/bookings"), status=status, json=answer)
         booking = client.book_session(intent_ref="TP-1", group_id=3, user_id=12)
         assert booking == Booking(4, "TP-1", 3, 12, created)
-        assert json.loads(responses.calls[0].request.body) == {
+        assert sent_json() == {
             "intent_ref": "TP-1",
             "group_id": 3,
             "user_id": 12,
@@ -438,7 +449,7 @@ class TestBridge:
             )
             is sent
         )
-        assert json.loads(responses.calls[0].request.body) == {
+        assert sent_json() == {
             "template": "booking_confirmed",
             "intent_ref": "TP-1",
             "user_id": 12,
@@ -461,7 +472,7 @@ class TestBuddyPress:
     ) -> None:
         responses.post(url(self.MEMBERS, context="view"), json=[bp_member()])
         client.join_group(7, 12)
-        assert json.loads(responses.calls[0].request.body) == {"user_id": 12}
+        assert sent_json() == {"user_id": 12}
 
     @responses.activate
     def test_join_group_accepts_v2_object(self, client: WordPressClient) -> None:

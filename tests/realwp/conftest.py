@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.realwp.helpers import DEFAULT_ENV_FILE, NOT_SET_UP, REF_PREFIX, WPSite, read_env_file, require
+from tests.realwp.helpers import (
+    DEFAULT_ENV_FILE,
+    NOT_SET_UP,
+    REF_PREFIX,
+    WPSite,
+    read_env_file,
+    require,
+)
 
 
 @pytest.fixture(scope="session")
@@ -25,8 +32,11 @@ def wp() -> Iterator[WPSite]:
     path = Path(os.environ.get("THERAPY_WP_ENV", DEFAULT_ENV_FILE))
     require(path.is_file(), NOT_SET_UP)
     site = WPSite(read_env_file(path))
-    missing = [key for key in ("WP_BASE_URL", "WP_API_USER", "WP_API_APP_PASSWORD", "WP_DATABASE_URL")
-               if not site.env.get(key)]
+    missing = [
+        key
+        for key in ("WP_BASE_URL", "WP_API_USER", "WP_API_APP_PASSWORD", "WP_DATABASE_URL")
+        if not site.env.get(key)
+    ]
     require(not missing, f"{path} lacks {', '.join(missing)}: run .ci/wordpress-setup.sh")
     try:
         reachable = site.session.get(site.url("/"), timeout=5).status_code == 200
@@ -34,12 +44,20 @@ def wp() -> Iterator[WPSite]:
         reachable = False
     if not reachable:
         site.session.close()
-    require(reachable, f"real WordPress at {site.base_url} does not answer: run .ci/wordpress-setup.sh")
+    require(
+        reachable, f"real WordPress at {site.base_url} does not answer: run .ci/wordpress-setup.sh"
+    )
     yield site
     for user_id in site.created_user_ids:
         site.rest("DELETE", f"/wp/v2/users/{user_id}", params={"force": "true", "reassign": "1"})
-    site.query(f"DELETE FROM {site.prefix}therapy_sidecar_bookings WHERE intent_ref LIKE %s", (REF_PREFIX + "%",))
-    site.query(f"DELETE FROM {site.prefix}therapy_sidecar_emails WHERE intent_ref LIKE %s", (REF_PREFIX + "%",))
+    site.query(
+        f"DELETE FROM {site.prefix}therapy_sidecar_bookings WHERE intent_ref LIKE %s",
+        (REF_PREFIX + "%",),
+    )
+    site.query(
+        f"DELETE FROM {site.prefix}therapy_sidecar_emails WHERE intent_ref LIKE %s",
+        (REF_PREFIX + "%",),
+    )
     site.session.close()
 
 
@@ -69,5 +87,3 @@ def fresh_session() -> Iterator[requests.Session]:
     session = requests.Session()
     yield session
     session.close()
-
-

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

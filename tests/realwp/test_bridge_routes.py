@@ -14,24 +14,37 @@ from tests.realwp.helpers import TIMEOUT, WPSite
 pytestmark = pytest.mark.realwp
 
 GROUP_KEYS = {
-    "id", "name", "price", "currency", "capacity", "seats_taken", "open", "bp_group_id",
-    "registration_url", "status_url", "thank_you_url",
+    "id",
+    "name",
+    "price",
+    "currency",
+    "capacity",
+    "seats_taken",
+    "open",
+    "bp_group_id",
+    "registration_url",
+    "status_url",
+    "thank_you_url",
 }
 
 
 def book(wp: WPSite, ref: str, group_id: int, user_id: int) -> requests.Response:
     return wp.rest(
-        "POST", "/therapy-sidecar/v1/bookings",
+        "POST",
+        "/therapy-sidecar/v1/bookings",
         json={"intent_ref": ref, "group_id": group_id, "user_id": user_id},
     )
 
 
 def booking_rows(wp: WPSite, ref: str) -> int:
-    rows = wp.query(f"SELECT COUNT(*) FROM {wp.prefix}therapy_sidecar_bookings WHERE intent_ref = %s", (ref,))
+    rows = wp.query(
+        f"SELECT COUNT(*) FROM {wp.prefix}therapy_sidecar_bookings WHERE intent_ref = %s", (ref,)
+    )
     return int(rows[0][0])
 
 
 # --- groups -------------------------------------------------------------------------------------
+
 
 def test_group_info_has_the_contract_shape(wp: WPSite) -> None:
     response = wp.rest("GET", f"/therapy-sidecar/v1/groups/{wp.group_id()}")
@@ -81,7 +94,11 @@ def test_routes_need_an_administrator(wp: WPSite, buyer: dict[str, Any]) -> None
     subscriber = (buyer["username"], created.json()["password"])
     for method, path, body in (
         ("GET", route, None),
-        ("POST", "/therapy-sidecar/v1/bookings", {"intent_ref": "rwp-x", "group_id": wp.group_id(), "user_id": buyer["id"]}),
+        (
+            "POST",
+            "/therapy-sidecar/v1/bookings",
+            {"intent_ref": "rwp-x", "group_id": wp.group_id(), "user_id": buyer["id"]},
+        ),
         ("GET", "/therapy-sidecar/v1/bookings", None),
         ("POST", "/therapy-sidecar/v1/emails", {"template": "alert", "intent_ref": "rwp-x"}),
     ):
@@ -91,7 +108,10 @@ def test_routes_need_an_administrator(wp: WPSite, buyer: dict[str, Any]) -> None
 
 # --- bookings -----------------------------------------------------------------------------------
 
-def test_booking_is_idempotent_by_intent_ref(wp: WPSite, buyer: dict[str, Any], new_ref: Callable[[], str]) -> None:
+
+def test_booking_is_idempotent_by_intent_ref(
+    wp: WPSite, buyer: dict[str, Any], new_ref: Callable[[], str]
+) -> None:
     ref = new_ref()
     group_id = wp.group_id()
     before = wp.rest("GET", f"/therapy-sidecar/v1/groups/{group_id}").json()["seats_taken"]
@@ -140,7 +160,8 @@ def test_full_group_is_409_but_an_existing_booking_stays_200(
     again = book(wp, ref, empty_small_group, first_buyer["id"])
     assert (again.status_code, again.json()["created"]) == (200, False)
     rows = wp.query(
-        f"SELECT COUNT(*) FROM {wp.prefix}therapy_sidecar_bookings WHERE group_id = %s", (empty_small_group,)
+        f"SELECT COUNT(*) FROM {wp.prefix}therapy_sidecar_bookings WHERE group_id = %s",
+        (empty_small_group,),
     )
     assert rows[0][0] == 1
 
@@ -154,7 +175,11 @@ def test_concurrent_bookings_never_overfill_a_group(
         with requests.Session() as session:
             response = session.post(
                 wp.url("/therapy-sidecar/v1/bookings"),
-                json={"intent_ref": new_ref(), "group_id": empty_small_group, "user_id": user["id"]},
+                json={
+                    "intent_ref": new_ref(),
+                    "group_id": empty_small_group,
+                    "user_id": user["id"],
+                },
                 auth=wp.auth,
                 timeout=TIMEOUT,
             )
@@ -164,7 +189,8 @@ def test_concurrent_bookings_never_overfill_a_group(
         statuses = sorted(pool.map(attempt, buyers))
     assert statuses == [201, 409, 409, 409, 409, 409]
     rows = wp.query(
-        f"SELECT COUNT(*) FROM {wp.prefix}therapy_sidecar_bookings WHERE group_id = %s", (empty_small_group,)
+        f"SELECT COUNT(*) FROM {wp.prefix}therapy_sidecar_bookings WHERE group_id = %s",
+        (empty_small_group,),
     )
     assert rows[0][0] == 1
 
@@ -175,7 +201,9 @@ def test_closed_group_is_409(wp: WPSite, buyer: dict[str, Any], new_ref: Callabl
     assert response.json()["code"] == "therapy_group_closed"
 
 
-def test_unknown_group_or_user_is_404(wp: WPSite, buyer: dict[str, Any], new_ref: Callable[[], str]) -> None:
+def test_unknown_group_or_user_is_404(
+    wp: WPSite, buyer: dict[str, Any], new_ref: Callable[[], str]
+) -> None:
     no_group = book(wp, new_ref(), 987654, buyer["id"])
     assert (no_group.status_code, no_group.json()["code"]) == (404, "therapy_group_not_found")
     ref = new_ref()

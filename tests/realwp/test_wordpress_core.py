@@ -39,7 +39,11 @@ def test_a_wrong_application_password_runs_the_request_anonymously(wp: WPSite) -
 
 
 def test_without_credentials_creating_a_user_is_401(wp: WPSite) -> None:
-    body = {"username": "nobody_" + uuid.uuid4().hex[:8], "email": "x@example.test", "password": "x"}
+    body = {
+        "username": "nobody_" + uuid.uuid4().hex[:8],
+        "email": "x@example.test",
+        "password": "x",
+    }
     response = wp.rest("POST", "/wp/v2/users", json=body, auth=None)
     assert response.status_code == 401
     assert response.json()["code"] == "rest_cannot_create_user"
@@ -60,7 +64,11 @@ def test_create_user_is_201_subscriber_stamped_with_the_intent(wp: WPSite) -> No
 
 def test_duplicate_email_is_500_existing_user_email(wp: WPSite) -> None:
     first = wp.create_user()
-    body = {"username": "rwp_other_" + uuid.uuid4().hex[:8], "email": first["email"].upper(), "password": "pw-123456"}
+    body = {
+        "username": "rwp_other_" + uuid.uuid4().hex[:8],
+        "email": first["email"].upper(),
+        "password": "pw-123456",
+    }
     response = wp.rest("POST", "/wp/v2/users", json=body)
     assert response.status_code == 500
     assert response.json()["code"] == "existing_user_email"
@@ -68,7 +76,11 @@ def test_duplicate_email_is_500_existing_user_email(wp: WPSite) -> None:
 
 def test_duplicate_username_is_500_existing_user_login(wp: WPSite) -> None:
     first = wp.create_user()
-    body = {"username": first["username"], "email": f"rwp.{uuid.uuid4().hex[:8]}@example.test", "password": "pw-123456"}
+    body = {
+        "username": first["username"],
+        "email": f"rwp.{uuid.uuid4().hex[:8]}@example.test",
+        "password": "pw-123456",
+    }
     response = wp.rest("POST", "/wp/v2/users", json=body)
     assert response.status_code == 500
     assert response.json()["code"] == "existing_user_login"

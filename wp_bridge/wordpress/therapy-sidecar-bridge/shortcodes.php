@@ -177,11 +177,16 @@ function form_error_message( string $code, string $field = '' ): string {
 
 /**
  * A query-string value as a short, safe key ('' when absent).
+ *
+ * Read from the raw query string, not $_GET: WordPress treats "error" as one of its own query vars
+ * and removes $_GET['error'] while parsing the request, but the sidecar sends ?error=CODE&field=F.
  */
 function query_key( string $name ): string {
-	// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- display only.
-	$value = isset( $_GET[ $name ] ) && is_string( $_GET[ $name ] ) ? wp_unslash( $_GET[ $name ] ) : '';
-	return substr( preg_replace( '/[^A-Za-z0-9_-]/', '', (string) $value ), 0, 64 );
+	$query = isset( $_SERVER['QUERY_STRING'] ) && is_string( $_SERVER['QUERY_STRING'] ) ? $_SERVER['QUERY_STRING'] : '';
+	$args  = array();
+	parse_str( $query, $args );
+	$value = isset( $args[ $name ] ) && is_string( $args[ $name ] ) ? $args[ $name ] : '';
+	return substr( (string) preg_replace( '/[^A-Za-z0-9_-]/', '', $value ), 0, 64 );
 }
 
 function notice_html( string $text, string $kind = 'info' ): string {

@@ -1,0 +1,196 @@
+"""One-time login grants: GET /?rest_route=/therapy-sidecar/v1/login&grant=TOKEN on the real WordPress."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from tests.realwp.helpers import TIMEOUT, WPSite
+from wp_bridge.tokens import sign_token
+
+pytestmark = pytest.mark.realwp
+
+
+def grant(wp: WPSite, uid: int, *, ref: str | None = None, ttl: int = 300, **extra: Any) -> str:
+    payload: dict[str, Any] = {"typ": "login", "uid": uid}
+    if ref is not None:
+        payload["ref"] = ref
+    payload.update({"jti": secrets.token_hex(16), "exp": int(time.time()) + ttl})
+    payload.update(extra)
+    return sign_token(payload, wp.secret)
+
+
+def use(wp: WPSite, session: requests.Session, token: str) -> requests.Response:
+    return session.get(
+        wp.url("/therapy-sidecar/v1/login", {"grant": token}),
+        timeout=TIMEOUT,
+        allow_redirects=False,
+    )
+
+
+def profile(wp: WPSite, session: requests.Session) -> requests.Response:
+    return session.get(
+        f"{wp.base_url}/wp-admin/profile.php", timeout=TIMEOUT, allow_redirects=False
+    )
+
+
+def assert_refused(response: requests.Response, sentence: str) -> None:
+    assert response.status_code == 403
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert sentence in response.text
+    assert "wordpress_logged_in_" not in response.headers.get("Set-Cookie", "")
+
+
+def test_grant_sets_a_real_auth_cookie_and_redirects_to_the_thank_you_page(
+    wp: WPSite,
+    buyer: dict[str, Any],
+    empty_small_group: int,
+    new_ref: Callable[[], str],
+    fresh_session: requests.Session,
+) -> None:
+    ref = new_ref()
+    booked = wp.rest(
+        "POST",
+        "/therapy-sidecar/v1/bookings",
+        json={"intent_ref": ref, "group_id": empty_small_group, "user_id": buyer["id"]},
+    )
+    assert booked.status_code == 201
+
+    # Without the cookie, the profile page sends the browser to the login form.
+    before = profile(wp, fresh_session)
+    assert before.status_code == 302
+    assert "wp-login.php" in before.headers["Location"]
+
+    response = use(wp, fresh_session, grant(wp, buyer["id"], ref=ref))
+    assert response.status_code == 302, response.text
+    # The one-seat group's thank-you page (ref -> booking -> group).
+    assert response.headers["Location"] == f"{wp.base_url}/thank-you/?group=small"
+    assert "no-cache" in response.headers["Cache-Control"]
+    assert response.headers["Content-Type"].startswith("text/html")
+    set_cookie = response.headers["Set-Cookie"]
+    assert "wordpress_logged_in_" in set_cookie
+    assert "HttpOnly" in set_cookie
+    assert any(c.name.startswith("wordpress_logged_in_") for c in fresh_session.cookies)
+
+    after = profile(wp, fresh_session)
+    assert after.status_code == 200
+    assert buyer["username"] in after.text
+    # The same cookie jar on the REST API would need a nonce; the admin page proves the session.
+
+
+def test_the_same_grant_is_refused_the_second_time(wp: WPSite, buyer: dict[str, Any]) -> None:
+    token = grant(wp, buyer["id"])
+    with requests.Session() as first:
+        assert use(wp, first, token).status_code == 302
+    with requests.Session() as second:
+        again = use(wp, second, token)
+        assert_refused(again, "This login link was already used")
+        assert profile(wp, second).status_code == 302
+
+
+def test_a_grant_without_ref_goes_to_the_home_page(
+    wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
+) -> None:
+    response = use(wp, fresh_session, grant(wp, buyer["id"]))
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{wp.base_url}/"
+
+
+def test_an_expired_grant_is_refused(
+    wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
+) -> None:
+    assert_refused(
+        use(wp, fresh_session, grant(wp, buyer["id"], ttl=-1)), "This login link has expired"
+    )
+    assert profile(wp, fresh_session).status_code == 302
+
+
+def test_a_tampered_grant_is_refused(
+    wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
+) -> None:
+    token = grant(wp, buyer["id"])
+    body, _, signature = token.rpartition(".")
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    payload["uid"] = int(wp.env["WP_ADMIN_USER_ID"])  # try to become the administrator
+    forged_body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    assert_refused(
+        use(wp, fresh_session, f"{forged_body}.{signature}"), "This login link is not valid"
+    )
+    assert_refused(
+        use(wp, fresh_session, token[:-2] + ("AA" if not token.endswith("AA") else "BB")),
+        "not valid",
+    )
+    assert profile(wp, fresh_session).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "wrong_secret",
+        "form_type",
+        "too_long_lived",
+        "unknown_user",
+        "no_jti",
+        "not_an_object",
+        "garbage",
+    ],
+)
+def test_other_bad_grants_are_refused(wp: WPSite, buyer: dict[str, Any], case: str) -> None:
+    now = int(time.time())
+    uid = buyer["id"]
+    token = {
+        "wrong_secret": lambda: sign_token(
+            {"typ": "login", "uid": uid, "jti": secrets.token_hex(16), "exp": now + 300},
+            wp.secret + "x",
+        ),
+        "form_type": lambda: sign_token(
+            {"typ": "form", "uid": uid, "email": "", "exp": now + 300, "nonce": "n"}, wp.secret
+        ),
+        "too_long_lived": lambda: grant(wp, uid, ttl=3600),
+        "unknown_user": lambda: grant(wp, 2_000_000_000),
+        "no_jti": lambda: sign_token({"typ": "login", "uid": uid, "exp": now + 300}, wp.secret),
+        "not_an_object": lambda: _sign_raw("[1,2,3]", wp.secret),
+        "garbage": lambda: "not-a-token",
+    }[case]()
+    with requests.Session() as session:
+        response = use(wp, session, token)
+        assert response.status_code == 403
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert "<h1>" in response.text
+        assert profile(wp, session).status_code == 302
+
+
+def test_a_missing_grant_is_400(wp: WPSite, fresh_session: requests.Session) -> None:
+    response = fresh_session.get(
+        wp.url("/therapy-sidecar/v1/login"), timeout=TIMEOUT, allow_redirects=False
+    )
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("text/html")
+
+
+def test_grant_jti_is_recorded_once(
+    wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
+) -> None:
+    jti = secrets.token_hex(16)
+    token = grant(wp, buyer["id"], jti=jti)
+    assert use(wp, fresh_session, token).status_code == 302
+    rows = wp.query(
+        f"SELECT user_id FROM {wp.prefix}therapy_sidecar_login_grants WHERE jti = %s", (jti,)
+    )
+    assert rows == [(buyer["id"],)]
+
+
+def _sign_raw(payload_json: str, secret: str) -> str:
+    import hashlib
+    import hmac
+
+    body = base64.urlsafe_b64encode(payload_json.encode()).rstrip(b"=").decode()
+    signature = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
+    return f"{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"

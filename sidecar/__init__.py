@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from sidecar.services import build_services
     from sidecar.web import checkout, health, metrics, paytabs, status
     from sidecar.web.responses import register_error_handlers
+    from sidecar.web.security import init_security
 
     app = Flask(__name__, instance_relative_config=True)
     overrides = {k: v for k, v in (test_config or {}).items() if k.islower()}
@@ -39,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (checkout.bp, paytabs.bp, status.bp, health.bp, metrics.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    init_security(app, settings)
     allowed_origin = origin_of(settings.wp_base_url)
 
     @app.teardown_appcontext
@@ -50,7 +52,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.after_request
     def _cors_for_status(response: Response) -> Response:
         # The WordPress status page polls from the site's origin; only that origin may read it.
-        if request.path.startswith("/therapy/status/") and request.headers.get("Origin") == allowed_origin:
+        if (
+            request.path.startswith("/therapy/status/")
+            and request.headers.get("Origin") == allowed_origin
+        ):
             response.headers["Access-Control-Allow-Origin"] = allowed_origin
             response.headers["Access-Control-Allow-Credentials"] = "true"
             response.headers["Vary"] = "Origin"

@@ -23,14 +23,17 @@ def alert(services: Services, kind: str, intent_ref: str, message: str) -> None:
         sink(kind, intent_ref, message)
     settings = services.settings
     if settings.alert_webhook_url:
-        _post_webhook(settings.alert_webhook_url, {"kind": kind, "intent": intent_ref, "message": message})
+        _post_webhook(
+            settings.alert_webhook_url, {"kind": kind, "intent": intent_ref, "message": message}
+        )
     if settings.alert_email:
         try:
             services.wordpress.send_email(
-                template="alert", intent_ref=f"{intent_ref}:{kind}",
+                template="alert",
+                intent_ref=f"{intent_ref}:{kind}",
                 data={"kind": kind, "intent": intent_ref, "message": message},
             )
-        except Exception as exc:  # noqa: BLE001 - see docstring: alerts must never raise
+        except Exception as exc:
             log.warning("alert email failed: %s", type(exc).__name__)
 
 

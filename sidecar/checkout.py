@@ -65,11 +65,16 @@ def verify_form_token(services: Services, token: str) -> Buyer:
         )
     except InvalidToken:
         raise CheckoutRejected(
-            "form_expired", "The form has expired; please reload the page and try again.", "form_token", 403
+            "form_expired",
+            "The form has expired; please reload the page and try again.",
+            "form_token",
+            403,
         ) from None
     uid = payload.get("uid", 0)
     if not isinstance(uid, int) or uid < 0:
-        raise CheckoutRejected("form_expired", "The form is damaged; please reload the page.", "form_token", 403)
+        raise CheckoutRejected(
+            "form_expired", "The form is damaged; please reload the page.", "form_token", 403
+        )
     return Buyer(user_id=uid, email=str(payload.get("email") or "").lower())
 
 
@@ -89,7 +94,9 @@ def start_checkout(services: Services, form: CheckoutForm, *, client_ip: str) ->
     return _create_payment_page(services, intent, form, secret)
 
 
-def _replay_if_resubmitted(services: Services, form: CheckoutForm, secret: str) -> CheckoutResult | None:
+def _replay_if_resubmitted(
+    services: Services, form: CheckoutForm, secret: str
+) -> CheckoutResult | None:
     """A double submit (same idempotency key) leads to the same PayTabs page, never a second one."""
     deadline = time.monotonic() + 10.0
     while True:
@@ -97,19 +104,31 @@ def _replay_if_resubmitted(services: Services, form: CheckoutForm, secret: str) 
             intent = repo.find_intent_by_idempotency_key(tx, form.idempotency_key)
             if intent is None:
                 return None
-            if intent.email != form.email and not intent.buyer_logged_in or intent.group_id != form.group_id:
+            if (
+                (intent.email != form.email
+                and not intent.buyer_logged_in)
+                or intent.group_id != form.group_id
+            ):
                 raise CheckoutRejected(
-                    "idempotency_conflict", "This form was already used for another registration; please reload the page.", "idempotency_key", 409
+                    "idempotency_conflict",
+                    "This form was already used for another registration; please reload the page.",
+                    "idempotency_key",
+                    409,
                 )
             if intent.redirect_url or intent.state != State.AWAITING_PAYMENT:
-                hashes = intent.browser_secret_hash.split(",")[-(MAX_BROWSER_SECRETS - 1):]
+                hashes = intent.browser_secret_hash.split(",")[-(MAX_BROWSER_SECRETS - 1) :]
                 repo.update_intent(
-                    tx, intent.id, services.clock(), browser_secret_hash=",".join([*hashes, hash_secret(secret)])
+                    tx,
+                    intent.id,
+                    services.clock(),
+                    browser_secret_hash=",".join([*hashes, hash_secret(secret)]),
                 )
                 target = intent.redirect_url if intent.state == State.AWAITING_PAYMENT else None
                 return CheckoutResult(intent, target or status_page_url(intent), secret)
         if time.monotonic() > deadline:
-            raise PaymentProviderUnavailable("the first submission of this form is still being processed")
+            raise PaymentProviderUnavailable(
+                "the first submission of this form is still being processed"
+            )
         time.sleep(0.1)  # the first submission is still talking to PayTabs
 
 
@@ -117,10 +136,14 @@ def _load_group(services: Services, group_id: int):  # type: ignore[no-untyped-d
     try:
         group = services.wordpress.get_group(group_id)
     except wp_errors.GroupNotFound:
-        raise CheckoutRejected("group_not_found", "This group does not exist (any more).", "group_id") from None
+        raise CheckoutRejected(
+            "group_not_found", "This group does not exist (any more).", "group_id"
+        ) from None
     except wp_errors.WPBridgeError as exc:
         log.warning("group info unavailable: %s", type(exc).__name__)
-        raise WordPressUnavailable("the site could not tell us about this group; please try again shortly") from exc
+        raise WordPressUnavailable(
+            "the site could not tell us about this group; please try again shortly"
+        ) from exc
     if not group.open:
         raise CheckoutRejected("group_closed", "Registration for this group is closed.", "group_id")
     if group.price <= 0:
@@ -132,7 +155,9 @@ def _refuse_existing_account(services: Services, email: str) -> None:
     try:
         user = services.wordpress.find_user_by_email(email)
     except wp_errors.WPBridgeError as exc:
-        raise WordPressUnavailable("the site could not check your email; please try again shortly") from exc
+        raise WordPressUnavailable(
+            "the site could not check your email; please try again shortly"
+        ) from exc
     if user is not None:
         raise CheckoutRejected(
             "account_exists",
@@ -160,7 +185,9 @@ def _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip)
         "city": form.city or None,
         "country": form.country or None,
         "client_ip": client_ip[:64],
-        "password_enc": encrypt(settings, form.password) if form.password and not buyer.user_id else None,
+        "password_enc": encrypt(settings, form.password)
+        if form.password and not buyer.user_id
+        else None,
         "wp_user_id": buyer.user_id or None,
         "buyer_logged_in": bool(buyer.user_id),
         "idempotency_key": form.idempotency_key,
@@ -180,8 +207,14 @@ def _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip)
                 raise CheckoutRejected("group_full", "Sorry, this group is full.", "group_id", 409)
             intent_id = repo.insert_intent(tx, values)
             repo.insert_transition(
-                tx, intent_id=intent_id, from_state=None, to_state=State.AWAITING_PAYMENT.value,
-                event="checkout", source="checkout", detail=None, now=now,
+                tx,
+                intent_id=intent_id,
+                from_state=None,
+                to_state=State.AWAITING_PAYMENT.value,
+                event="checkout",
+                source="checkout",
+                detail=None,
+                now=now,
             )
             intent = repo.get_intent(tx, intent_id)
     except DuplicateRow:
@@ -193,7 +226,9 @@ def _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip)
     return intent
 
 
-def _create_payment_page(services: Services, intent: Intent, form: CheckoutForm, secret: str) -> CheckoutResult:
+def _create_payment_page(
+    services: Services, intent: Intent, form: CheckoutForm, secret: str
+) -> CheckoutResult:
     if intent.redirect_url:  # a replayed submission that raced us to the insert
         return CheckoutResult(intent, intent.redirect_url, secret)
     settings = services.settings
@@ -203,8 +238,13 @@ def _create_payment_page(services: Services, intent: Intent, form: CheckoutForm,
         amount=from_minor(intent.amount_minor, intent.currency),
         currency=intent.currency,
         customer=Customer(
-            name=form.full_name, email=intent.email or form.email, phone=form.phone,
-            street1=form.street1, city=form.city, country=form.country, ip=intent.client_ip or "",
+            name=form.full_name,
+            email=intent.email or form.email,
+            phone=form.phone,
+            street1=form.street1,
+            city=form.city,
+            country=form.country,
+            ip=intent.client_ip or "",
         ),
         return_url=f"{settings.public_url}/paytabs/return",
         callback_url=f"{settings.public_url}/paytabs/ipn",
@@ -217,12 +257,18 @@ def _create_payment_page(services: Services, intent: Intent, form: CheckoutForm,
         if isinstance(exc, PayTabsAuthError):
             services.credentials.forget()
         if isinstance(exc, PayTabsDuplicateRequest):
-            raise PaymentProviderUnavailable("PayTabs is still processing an earlier attempt; please try again in two minutes") from exc
-        raise PaymentProviderUnavailable("the payment page could not be opened; please try again shortly") from exc
+            raise PaymentProviderUnavailable(
+                "PayTabs is still processing an earlier attempt; please try again in two minutes"
+            ) from exc
+        raise PaymentProviderUnavailable(
+            "the payment page could not be opened; please try again shortly"
+        ) from exc
     now = services.clock()
     with services.db.transaction() as tx:
         if isinstance(outcome, PageCreated):
-            repo.update_intent(tx, intent.id, now, tran_ref=outcome.tran_ref, redirect_url=outcome.redirect_url)
+            repo.update_intent(
+                tx, intent.id, now, tran_ref=outcome.tran_ref, redirect_url=outcome.redirect_url
+            )
             target = outcome.redirect_url
         else:  # PayTabs already had a transaction for this cart: confirm it instead of paying twice
             repo.update_intent(tx, intent.id, now, tran_ref=outcome.tran_ref)
@@ -238,8 +284,13 @@ def _fail_intent(services: Services, intent: Intent, exc: PayTabsError) -> None:
     log.warning("PayTabs page creation failed for %s: %s", intent.ref, type(exc).__name__)
     with services.db.transaction() as tx:
         apply_event(
-            tx, intent.id, Event.PAYMENT_FAILED, source="checkout", now=services.clock(),
-            detail=f"page creation failed: {type(exc).__name__}", state_reason="paytabs_page_failed",
+            tx,
+            intent.id,
+            Event.PAYMENT_FAILED,
+            source="checkout",
+            now=services.clock(),
+            detail=f"page creation failed: {type(exc).__name__}",
+            state_reason="paytabs_page_failed",
         )
 
 

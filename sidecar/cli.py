@@ -18,19 +18,25 @@ def _create_app() -> object:
     try:
         return create_app()
     except ConfigError as exc:
-        click.echo(f"{exc}\nSet these in the environment or in a .env file (see .env.example).", err=True)
+        click.echo(
+            f"{exc}\nSet these in the environment or in a .env file (see .env.example).", err=True
+        )
         sys.exit(2)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
 def cli() -> None:
     """Therapy Pay Sidecar: payment-first PayTabs checkout for a WordPress therapy registration."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def app_services() -> Services:
     """Return the services of the current app."""
-    return current_app.extensions["sidecar"]  # type: ignore[no-any-return]
+    return current_app.extensions["sidecar"]  # type: ignore[no-any-return,unused-ignore]
 
 
 @cli.command()
@@ -67,7 +73,12 @@ def check() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
-@click.option("--server-key", envvar="SIM_SERVER_KEY", default="STESTSIMUL-ATORKEY000-0000000000", show_default=True)
+@click.option(
+    "--server-key",
+    envvar="SIM_SERVER_KEY",
+    default="STESTSIMUL-ATORKEY000-0000000000",
+    show_default=True,
+)
 @click.option("--profile-id", envvar="SIM_PROFILE_ID", default=100001, show_default=True, type=int)
 def sim(host: str, port: int, server_key: str, profile_id: int) -> None:
     """Run the PayTabs simulator (point PAYTABS_BASE_URL at it)."""

@@ -73,10 +73,16 @@ class Settings:
     alert_webhook_url: str | None = None
     alert_email: bool = True
     environment: str = "production"
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
+    ratelimit_storage: str = "memory://"  # per process; sqlite:///path shares it between workers
+    ratelimit_checkout: str = "10/minute"  # per client address
+    ratelimit_status: str = "120/minute"  # per client address; the status page polls every 1.5 s
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "extra")
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "extra"
+        )
         return f"Settings({_strip_url_password_in(shown)})"
 
 
@@ -117,8 +123,14 @@ STRINGS = {
     "PAYTABS_OPTION_SERVER_KEY": "paytabs_option_server_key",
     "PAYTABS_OPTION_REGION": "paytabs_option_region",
     "SIDECAR_ENV": "environment",
+    "SIDECAR_RATELIMIT_STORAGE": "ratelimit_storage",
+    "SIDECAR_RATELIMIT_CHECKOUT": "ratelimit_checkout",
+    "SIDECAR_RATELIMIT_STATUS": "ratelimit_status",
 }
-BOOLEANS = {"SIDECAR_SEND_BOOKING_EMAIL": "send_booking_email", "SIDECAR_ALERT_EMAIL": "alert_email"}
+BOOLEANS = {
+    "SIDECAR_SEND_BOOKING_EMAIL": "send_booking_email",
+    "SIDECAR_ALERT_EMAIL": "alert_email",
+}
 ENVIRONMENTS = ("production", "development", "test")
 
 
@@ -134,7 +146,12 @@ def load_settings(env: Mapping[str, str], *, instance_path: str = "instance") ->
     for name in REQUIRED:
         if not str(env.get(name, "")).strip():
             problems.append(f"{name} is required but not set")
-    for name in ("SIDECAR_PUBLIC_URL", "WP_BASE_URL", "PAYTABS_BASE_URL", "SIDECAR_ALERT_WEBHOOK_URL"):
+    for name in (
+        "SIDECAR_PUBLIC_URL",
+        "WP_BASE_URL",
+        "PAYTABS_BASE_URL",
+        "SIDECAR_ALERT_WEBHOOK_URL",
+    ):
         value = str(env.get(name, "")).strip()
         if value and not _is_http_url(value):
             problems.append(f"{name} must be an http(s) URL, got {value!r}")
@@ -144,7 +161,10 @@ def load_settings(env: Mapping[str, str], *, instance_path: str = "instance") ->
     database_url = str(env.get("SIDECAR_DATABASE_URL", "")).strip() or default_database_url(
         instance_path
     )
-    for name, url in (("SIDECAR_DATABASE_URL", database_url), ("WP_DATABASE_URL", env.get("WP_DATABASE_URL", ""))):
+    for name, url in (
+        ("SIDECAR_DATABASE_URL", database_url),
+        ("WP_DATABASE_URL", env.get("WP_DATABASE_URL", "")),
+    ):
         if url and urlsplit(str(url)).scheme not in ("sqlite", "mysql", "mysql+pymysql", "mariadb"):
             problems.append(f"{name} must start with sqlite:/// or mysql://")
     _coerce_all(env, values, problems)
@@ -152,7 +172,9 @@ def load_settings(env: Mapping[str, str], *, instance_path: str = "instance") ->
         raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
     prefix = str(env.get("WP_TABLE_PREFIX", "wp_"))
     if not prefix.replace("_", "").isalnum():
-        raise ConfigError("Invalid configuration:\n  - WP_TABLE_PREFIX may hold only letters, digits, _")
+        raise ConfigError(
+            "Invalid configuration:\n  - WP_TABLE_PREFIX may hold only letters, digits, _"
+        )
     key = str(env.get("SIDECAR_ENCRYPTION_KEY", "")).strip()
     return Settings(
         database_url=database_url,
@@ -198,6 +220,12 @@ def _coerce_all(env: Mapping[str, str], values: dict[str, object], problems: lis
             if raw not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
                 problems.append(f"{name} must be true or false, got {env[name]!r}")
             values[attr] = raw in ("1", "true", "yes", "on")
+    proxies = str(env.get("SIDECAR_TRUSTED_PROXIES", "")).strip()
+    if proxies:  # unlike INTEGERS, 0 is allowed (and the default): no forwarded header trusted
+        if proxies.isdigit() and int(proxies) <= 5:
+            values["trusted_proxies"] = int(proxies)
+        else:
+            problems.append(f"SIDECAR_TRUSTED_PROXIES must be 0 to 5, got {proxies!r}")
     if values.get("environment", "production") not in ENVIRONMENTS:
         problems.append(f"SIDECAR_ENV must be one of {', '.join(ENVIRONMENTS)}")
     hold = int(str(values.get("hold_minutes", 30)))

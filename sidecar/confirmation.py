@@ -31,7 +31,12 @@ def run_confirmation(services: Services, job: Job) -> str:
         return "not_found"
     problem = mismatch(intent, sale)
     if problem:
-        log.error("PayTabs transaction %s does not match intent %s: %s", sale.tran_ref, intent.ref, problem)
+        log.error(
+            "PayTabs transaction %s does not match intent %s: %s",
+            sale.tran_ref,
+            intent.ref,
+            problem,
+        )
         raise GiveUp(f"transaction does not match the intent: {problem}")
     if sale.is_pending:
         return "pending"
@@ -47,7 +52,8 @@ def find_sale(services: Services, intent: Intent) -> Transaction | None:
         return client.query_transaction(intent.tran_ref)
     sales = [t for t in client.query_cart(intent.ref) if t.is_sale]
     approved = [t for t in sales if t.is_approved]
-    return (approved or sales or [None])[-1]
+    candidates = approved or sales
+    return candidates[-1] if candidates else None
 
 
 def mismatch(intent: Intent, sale: Transaction) -> str | None:
@@ -70,9 +76,14 @@ def record_failure(services: Services, intent: Intent, sale: Transaction) -> str
         if current is None or current.state != State.AWAITING_PAYMENT:
             return "already_settled"
         apply_event(
-            tx, intent.id, Event.PAYMENT_FAILED, source="worker", now=services.clock(),
+            tx,
+            intent.id,
+            Event.PAYMENT_FAILED,
+            source="worker",
+            now=services.clock(),
             detail=f"PayTabs status {sale.status} ({sale.response_code})",
-            state_reason=f"paytabs_{sale.status or 'unknown'}", tran_ref=sale.tran_ref,
+            state_reason=f"paytabs_{sale.status or 'unknown'}",
+            tran_ref=sale.tran_ref,
             password_enc=None,
         )
     return "payment_failed"
@@ -97,7 +108,9 @@ def record_payment(services: Services, intent: Intent, sale: Transaction) -> str
     return "retry_state_changed"
 
 
-def _settle_payment(services: Services, tx: Any, intent: Intent, sale: Transaction, group: Any) -> str:
+def _settle_payment(
+    services: Services, tx: Any, intent: Intent, sale: Transaction, group: Any
+) -> str:
     now = services.clock()
     event = Event.PAYMENT_CONFIRMED
     if intent.state != State.AWAITING_PAYMENT:
@@ -106,7 +119,13 @@ def _settle_payment(services: Services, tx: Any, intent: Intent, sale: Transacti
         if group is None or not group.open or group.seats_taken + held >= group.capacity:
             event = Event.PAYMENT_CONFIRMED_NO_SEAT
     apply_event(
-        tx, intent.id, event, source="worker", now=now, tran_ref=sale.tran_ref, paid_at=now,
+        tx,
+        intent.id,
+        event,
+        source="worker",
+        now=now,
+        tran_ref=sale.tran_ref,
+        paid_at=now,
         detail=f"PayTabs status A ({sale.response_code}) for {sale.amount} {sale.currency}",
         state_reason=None if event == Event.PAYMENT_CONFIRMED else "group_full_after_payment",
     )

@@ -12,19 +12,21 @@ from collections.abc import Callable, Mapping
 
 from sidecar.config import ConfigError
 
-POINTS = frozenset({
-    "after_notification_logged",
-    "after_job_claimed",
-    "after_paid_transition",
-    "after_wp_user_returned",
-    "after_wp_user_recorded",
-    "after_wp_booking_returned",
-    "after_wp_booking_recorded",
-    "after_wp_membership_returned",
-    "after_wp_membership_recorded",
-    "before_refund_call",
-    "after_refund_call",
-})
+POINTS = frozenset(
+    {
+        "after_notification_logged",
+        "after_job_claimed",
+        "after_paid_transition",
+        "after_wp_user_returned",
+        "after_wp_user_recorded",
+        "after_wp_booking_returned",
+        "after_wp_booking_recorded",
+        "after_wp_membership_returned",
+        "after_wp_membership_recorded",
+        "before_refund_call",
+        "after_refund_call",
+    }
+)
 
 
 def crash_hook(env: Mapping[str, str], environment: str) -> Callable[[str], None] | None:
@@ -33,10 +35,14 @@ def crash_hook(env: Mapping[str, str], environment: str) -> Callable[[str], None
     if not spec:
         return None
     if environment == "production":
-        raise ConfigError("SIDECAR_CRASH_AT is a test-only switch and is refused when SIDECAR_ENV=production")
+        raise ConfigError(
+            "SIDECAR_CRASH_AT is a test-only switch and is refused when SIDECAR_ENV=production"
+        )
     name, _, nth = spec.partition(":")
     if name not in POINTS:
-        raise ConfigError(f"SIDECAR_CRASH_AT names an unknown point {name!r}; known: {', '.join(sorted(POINTS))}")
+        raise ConfigError(
+            f"SIDECAR_CRASH_AT names an unknown point {name!r}; known: {', '.join(sorted(POINTS))}"
+        )
     remaining = [int(nth) if nth.isdigit() else 1]
 
     def hook(point: str) -> None:

@@ -96,7 +96,10 @@ class CredentialStore:
         """Return the current credentials or raise CredentialsUnavailable (cached both ways)."""
         with self._lock:
             now = self._clock()
-            if self._cached is None or now - self._cached[0] >= self._settings.credentials_cache_seconds:
+            if (
+                self._cached is None
+                or now - self._cached[0] >= self._settings.credentials_cache_seconds
+            ):
                 self._cached = (now, self._load())
             result = self._cached[1]
         if isinstance(result, CredentialsUnavailable):
@@ -120,7 +123,9 @@ class CredentialStore:
             rows = self._read_options(names)
         except DatabaseUnavailable:
             return CredentialsUnavailable("the WordPress database (WP_DATABASE_URL) is unreachable")
-        array_option = decode_option(rows[s.paytabs_option_name]) if s.paytabs_option_name in rows else None
+        array_option = (
+            decode_option(rows[s.paytabs_option_name]) if s.paytabs_option_name in rows else None
+        )
         separate = {
             "profile_id": decode_option(rows.get(s.paytabs_option_profile_id, b"")),
             "server_key": decode_option(rows.get(s.paytabs_option_server_key, b"")),
@@ -137,7 +142,7 @@ class CredentialStore:
         try:
             with self._db.transaction() as tx:
                 rows = tx.all(
-                    f"SELECT option_name, option_value FROM {table} WHERE option_name IN ({marks})",  # noqa: S608 - prefix validated in config
+                    f"SELECT option_name, option_value FROM {table} WHERE option_name IN ({marks})",
                     names,
                 )
         except DatabaseUnavailable:

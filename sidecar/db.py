@@ -6,6 +6,7 @@ and asks ``Tx.for_update`` / ``Tx.skip_locked`` for the locking clauses.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -188,10 +189,9 @@ class Database:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
         if conn is not None:
-            try:
+            # Closing a broken connection must not hide the original error.
+            with contextlib.suppress(sqlite3.Error, pymysql.err.Error):
                 conn.close()
-            except (sqlite3.Error, pymysql.err.Error):
-                pass  # closing a broken connection must not hide the original error
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -264,7 +264,8 @@ def migrate(db: Database) -> list[str]:
         with db.transaction() as tx:
             # The lock on the bookkeeping table makes two concurrent `migrate` runs take turns.
             done = tx.one(
-                "SELECT version FROM schema_migrations WHERE version = ?" + tx.for_update, (version,)
+                "SELECT version FROM schema_migrations WHERE version = ?" + tx.for_update,
+                (version,),
             )
             if done:
                 continue

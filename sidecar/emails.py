@@ -21,12 +21,21 @@ def run_emails(services: Services, job: Job) -> str:
             # Core REST user creation sends no mail; WordPress's own set-password mail does.
             wp.send_email(template="new_user", intent_ref=intent.ref, user_id=intent.wp_user_id)
         if services.settings.send_booking_email:
-            wp.send_email(template="booking_confirmed", intent_ref=intent.ref,
-                          user_id=intent.wp_user_id, data=data)
+            wp.send_email(
+                template="booking_confirmed",
+                intent_ref=intent.ref,
+                user_id=intent.wp_user_id,
+                data=data,
+            )
         sent = "fulfilled_mails"
     elif intent.state == State.REFUNDED:
-        wp.send_email(template="refunded", intent_ref=intent.ref, user_id=intent.wp_user_id,
-                      to=intent.email, data=data)
+        wp.send_email(
+            template="refunded",
+            intent_ref=intent.ref,
+            user_id=intent.wp_user_id,
+            to=intent.email,
+            data=data,
+        )
         sent = "refund_mail"
     else:
         return "nothing_to_send"

@@ -42,8 +42,16 @@ def run_fulfilment(services: Services, job: Job) -> str:
         _move_to_refund(services, intent, str(exc))
         return "impossible_refunding"
     with services.db.transaction() as tx:
-        apply_event(tx, intent.id, Event.FULFILMENT_DONE, source="worker", now=services.clock(),
-                    fulfilled_at=services.clock(), password_enc=None, state_reason=None)
+        apply_event(
+            tx,
+            intent.id,
+            Event.FULFILMENT_DONE,
+            source="worker",
+            now=services.clock(),
+            fulfilled_at=services.clock(),
+            password_enc=None,
+            state_reason=None,
+        )
         enqueue(services, tx, intent.id, "email")
     return "fulfilled"
 
@@ -55,7 +63,9 @@ def _start(services: Services, intent_id: int) -> Intent | None:
         if intent is None:
             return None
         if intent.state == State.PAID:
-            return apply_event(tx, intent.id, Event.FULFILMENT_STARTED, source="worker", now=services.clock())
+            return apply_event(
+                tx, intent.id, Event.FULFILMENT_STARTED, source="worker", now=services.clock()
+            )
         return intent if intent.state == State.FULFILLING else None
 
 
@@ -80,7 +90,9 @@ def _ensure_user(services: Services, intent: Intent) -> Intent:
         # account this intent did not create. An operator sorts it out (redrive or refund).
         raise GiveUp("email_taken_by_another_account")
     crash_point(services, "after_wp_user_returned")
-    return _record(services, intent, "user", wp_user_id=existing.id, user_created=True, password_enc=None)
+    return _record(
+        services, intent, "user", wp_user_id=existing.id, user_created=True, password_enc=None
+    )
 
 
 def _create_user(services: Services, intent: Intent):  # type: ignore[no-untyped-def]
@@ -88,9 +100,12 @@ def _create_user(services: Services, intent: Intent):  # type: ignore[no-untyped
     for attempt in range(4):
         try:
             return services.wordpress.create_user(
-                username=username_for(intent, attempt), email=intent.email or "",
-                password=password or secrets.token_urlsafe(24), first_name=intent.first_name or "",
-                last_name=intent.last_name or "", intent_ref=intent.ref,
+                username=username_for(intent, attempt),
+                email=intent.email or "",
+                password=password or secrets.token_urlsafe(24),
+                first_name=intent.first_name or "",
+                last_name=intent.last_name or "",
+                intent_ref=intent.ref,
             )
         except wp_errors.UserAlreadyExists as exc:
             if exc.field == "email":
@@ -105,7 +120,11 @@ def username_for(intent: Intent, attempt: int) -> str:
     """Return a WordPress-safe username derived from the email (suffixed on later attempts)."""
     local = (intent.email or "member").split("@")[0]
     base = re.sub(r"[^a-z0-9_.-]", "", local.lower())[:40] or "member"
-    return base if attempt == 0 else f"{base}-{intent.ref[-6:].lower()}{attempt if attempt > 1 else ''}"
+    return (
+        base
+        if attempt == 0
+        else f"{base}-{intent.ref[-6:].lower()}{attempt if attempt > 1 else ''}"
+    )
 
 
 def _book(services: Services, intent: Intent) -> Intent:
@@ -136,8 +155,15 @@ def _join(services: Services, intent: Intent) -> Intent:
 def _move_to_refund(services: Services, intent: Intent, reason: str) -> None:
     log.warning("intent %s cannot be fulfilled (%s): refunding", intent.ref, reason)
     with services.db.transaction() as tx:
-        apply_event(tx, intent.id, Event.FULFILMENT_IMPOSSIBLE, source="worker", now=services.clock(),
-                    detail=reason, state_reason=_reason_code(reason))
+        apply_event(
+            tx,
+            intent.id,
+            Event.FULFILMENT_IMPOSSIBLE,
+            source="worker",
+            now=services.clock(),
+            detail=reason,
+            state_reason=_reason_code(reason),
+        )
         enqueue(services, tx, intent.id, "refund")
 
 
@@ -147,13 +173,24 @@ def _reason_code(reason: str) -> str:
 
 def on_gave_up(services: Services, job: Job, error: str) -> None:
     """Past the retry budget (or a permanent problem): park the intent for an operator."""
-    reason = "email_taken_by_another_account" if "email_taken" in error else "fulfilment_retries_exhausted"
+    reason = (
+        "email_taken_by_another_account"
+        if "email_taken" in error
+        else "fulfilment_retries_exhausted"
+    )
     with services.db.transaction() as tx:
         intent = repo.get_intent(tx, job.intent_id, lock=True)
         if intent is None or intent.state != State.FULFILLING:
             return
-        apply_event(tx, intent.id, Event.FULFILMENT_GAVE_UP, source="worker", now=services.clock(),
-                    detail=error[:300], state_reason=reason)
+        apply_event(
+            tx,
+            intent.id,
+            Event.FULFILMENT_GAVE_UP,
+            source="worker",
+            now=services.clock(),
+            detail=error[:300],
+            state_reason=reason,
+        )
     from sidecar.alerts import alert
 
     alert(services, "needs_attention", intent.ref, f"fulfilment stopped: {reason}")

@@ -30,8 +30,10 @@ def readiness(services: Services) -> Readiness:
         checks["database"] = "ok"
     except SidecarError as exc:
         checks["database"] = f"unavailable: {exc}"
-    except Exception as exc:  # noqa: BLE001 - e.g. migrations never ran; report, do not crash
-        checks["database"] = f"not migrated or unreadable ({type(exc).__name__}): run `sidecar migrate`"
+    except Exception as exc:
+        checks["database"] = (
+            f"not migrated or unreadable ({type(exc).__name__}): run `sidecar migrate`"
+        )
     try:
         creds = services.credentials.get()
         checks["paytabs_credentials"] = f"ok (profile {creds.profile_id}, {creds.base_url})"

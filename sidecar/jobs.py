@@ -72,8 +72,11 @@ def drain(services: Services, *, limit: int = 100, kinds: list[str] | None = Non
     while ran < limit:
         with services.db.transaction() as tx:
             jobs = repo.claim_jobs(
-                tx, now=services.clock(), lease_seconds=services.settings.job_lease_seconds,
-                limit=1, kinds=kinds,
+                tx,
+                now=services.clock(),
+                lease_seconds=services.settings.job_lease_seconds,
+                limit=1,
+                kinds=kinds,
             )
         if not jobs:
             return ran
@@ -110,9 +113,17 @@ def run_job(services: Services, job: Job) -> str:
     final = "failed" if outcome == "gave_up" else "done"
     with services.db.transaction() as tx:
         repo.finish_job_attempt(tx, attempt_id, now=services.clock(), outcome=outcome, error=error)
-        repo.release_job(tx, job, now=services.clock(), outcome=final, retry_at=retry_at, error=error)
-    log.info("job %s/%s for intent %s: %s%s", job.kind, job.attempts, job.intent_id, outcome,
-             f" ({error})" if error else "")
+        repo.release_job(
+            tx, job, now=services.clock(), outcome=final, retry_at=retry_at, error=error
+        )
+    log.info(
+        "job %s/%s for intent %s: %s%s",
+        job.kind,
+        job.attempts,
+        job.intent_id,
+        outcome,
+        f" ({error})" if error else "",
+    )
     return outcome
 
 

@@ -14,13 +14,19 @@ from dataclasses import dataclass
 from sidecar import metrics
 from sidecar import repository as repo
 from sidecar.jobs import crash_point
+from sidecar.paytabs.signatures import verify_ipn, verify_return
 from sidecar.repository import Intent
 from sidecar.services import Services
-from sidecar.paytabs.signatures import verify_ipn, verify_return
 
 log = logging.getLogger(__name__)
 MAX_LOGGED_BODY = 32_000
-FAILURE_CODES = {"D": "payment_declined", "C": "payment_cancelled", "E": "payment_error", "X": "payment_expired", "V": "payment_declined"}
+FAILURE_CODES = {
+    "D": "payment_declined",
+    "C": "payment_cancelled",
+    "E": "payment_error",
+    "X": "payment_expired",
+    "V": "payment_declined",
+}
 
 
 class BadNotification(Exception):
@@ -41,7 +47,9 @@ class Recorded:
     status: str | None = None
 
 
-def handle_ipn(services: Services, raw_body: bytes, signature: str | None, headers: Mapping[str, str]) -> Recorded:
+def handle_ipn(
+    services: Services, raw_body: bytes, signature: str | None, headers: Mapping[str, str]
+) -> Recorded:
     """Verify the IPN's HMAC over the raw bytes, log it, and queue a confirmation for its intent."""
     server_key = services.credentials.get().server_key.reveal()
     valid = verify_ipn(raw_body, signature, server_key)
@@ -82,10 +90,14 @@ def handle_return(services: Services, fields: Mapping[str, str]) -> Recorded:
     cart_id = str(fields.get("cartId") or "")[:64] or None
     tran_ref = str(fields.get("tranRef") or "")[:64] or None
     body_text = json.dumps({k: str(v)[:500] for k, v in list(fields.items())[:40]})
-    problem = None if valid and cart_id and tran_ref else BadNotification(
-        "invalid_signature", "missing or invalid signature"
+    problem = (
+        None
+        if valid and cart_id and tran_ref
+        else BadNotification("invalid_signature", "missing or invalid signature")
     )
-    recorded = _record(services, "return", cart_id, tran_ref, valid, body_text, "{}", problem, raise_bad=False)
+    recorded = _record(
+        services, "return", cart_id, tran_ref, valid, body_text, "{}", problem, raise_bad=False
+    )
     status = str(fields.get("respStatus") or "")[:1] if valid else None
     return Recorded(recorded.outcome, recorded.intent, status)
 
@@ -117,8 +129,16 @@ def _record(
             outcome = "queued"
             repo.enqueue_job(tx, intent_id=intent.id, kind="confirm", now=now)
         repo.insert_notification(
-            tx, channel=channel, intent_id=intent.id if intent else None, tran_ref=tran_ref,
-            cart_id=cart_id, signature_ok=valid, outcome=outcome, body=body, headers=headers, now=now,
+            tx,
+            channel=channel,
+            intent_id=intent.id if intent else None,
+            tran_ref=tran_ref,
+            cart_id=cart_id,
+            signature_ok=valid,
+            outcome=outcome,
+            body=body,
+            headers=headers,
+            now=now,
         )
     crash_point(services, "after_notification_logged")
     log.info("%s notification for %s: %s", channel, cart_id or "?", outcome)

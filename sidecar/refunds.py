@@ -42,7 +42,8 @@ def _known_refund(services: Services, intent: Intent) -> Transaction | None:
     if intent.refund_requested_at is None:
         return None
     refunds = [
-        t for t in client.query_cart(intent.ref)
+        t
+        for t in client.query_cart(intent.ref)
         if t.is_refund and t.previous_tran_ref == intent.tran_ref
     ]
     return refunds[-1] if refunds else None
@@ -55,8 +56,10 @@ def _request_refund(services: Services, intent: Intent) -> Transaction:
     assert intent.tran_ref is not None
     try:
         refund = services.paytabs().refund(
-            tran_ref=intent.tran_ref, cart_id=intent.ref,
-            amount=from_minor(intent.amount_minor, intent.currency), currency=intent.currency,
+            tran_ref=intent.tran_ref,
+            cart_id=intent.ref,
+            amount=from_minor(intent.amount_minor, intent.currency),
+            currency=intent.currency,
             reason=f"Automatic refund: {intent.state_reason or 'registration not possible'}",
         )
     except PayTabsTransportError as exc:
@@ -69,15 +72,29 @@ def _request_refund(services: Services, intent: Intent) -> Transaction:
 def _apply_refund_status(services: Services, intent: Intent, refund: Transaction) -> str:
     now = services.clock()
     with services.db.transaction() as tx:
-        repo.update_intent(tx, intent.id, now, refund_tran_ref=refund.tran_ref, refund_status=refund.status[:1])
+        repo.update_intent(
+            tx, intent.id, now, refund_tran_ref=refund.tran_ref, refund_status=refund.status[:1]
+        )
         if refund.is_approved:
-            apply_event(tx, intent.id, Event.REFUND_CONFIRMED, source="worker", now=now,
-                        detail=f"refund {refund.tran_ref} A", password_enc=None)
+            apply_event(
+                tx,
+                intent.id,
+                Event.REFUND_CONFIRMED,
+                source="worker",
+                now=now,
+                detail=f"refund {refund.tran_ref} A",
+                password_enc=None,
+            )
             enqueue(services, tx, intent.id, "email")
     if refund.is_approved:
         from sidecar.alerts import alert
 
-        alert(services, "refunded", intent.ref, f"refunded {from_minor(intent.amount_minor, intent.currency)} {intent.currency}")
+        alert(
+            services,
+            "refunded",
+            intent.ref,
+            f"refunded {from_minor(intent.amount_minor, intent.currency)} {intent.currency}",
+        )
         return "refunded"
     if refund.is_pending:
         raise Retry(f"refund {refund.tran_ref} is pending at PayTabs")
@@ -93,8 +110,15 @@ def on_gave_up(services: Services, job: Job, error: str) -> None:
         intent = repo.get_intent(tx, job.intent_id, lock=True)
         if intent is None or intent.state != State.REFUNDING:
             return
-        apply_event(tx, intent.id, Event.REFUND_GAVE_UP, source="worker", now=services.clock(),
-                    detail=error[:300], state_reason="refund_failed")
+        apply_event(
+            tx,
+            intent.id,
+            Event.REFUND_GAVE_UP,
+            source="worker",
+            now=services.clock(),
+            detail=error[:300],
+            state_reason="refund_failed",
+        )
     from sidecar.alerts import alert
 
     alert(services, "needs_attention", intent.ref, f"refund failed: {error[:200]}")

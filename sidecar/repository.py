@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -116,7 +117,9 @@ def insert_intent(tx: Tx, values: dict[str, Any]) -> int:
 
 def get_intent(tx: Tx, intent_id: int, *, lock: bool = False) -> Intent | None:
     """Return the intent with this id (locking its row when ``lock``)."""
-    row = tx.one("SELECT * FROM intents WHERE id = ?" + (tx.for_update if lock else ""), (intent_id,))
+    row = tx.one(
+        "SELECT * FROM intents WHERE id = ?" + (tx.for_update if lock else ""), (intent_id,)
+    )
     return Intent.from_row(row) if row else None
 
 
@@ -152,7 +155,8 @@ def list_intents(
     tx: Tx, *, state: str | None = None, since: float | None = None, limit: int = 200
 ) -> list[Intent]:
     """Return intents, newest first, optionally filtered by state and creation time."""
-    clauses, params = ["1 = 1"], []
+    clauses: list[str] = ["1 = 1"]
+    params: list[object] = []
     if state:
         clauses.append("state = ?")
         params.append(state)
@@ -179,10 +183,9 @@ def lock_group(tx: Tx, group_id: int) -> None:
     """Take the group's lock row (creating it once) so seat counts and holds serialize."""
     if tx.one("SELECT group_id FROM group_locks WHERE group_id = ?" + tx.for_update, (group_id,)):
         return
-    try:
+    # Another transaction may create the row first; the SELECT below then waits for its lock.
+    with contextlib.suppress(DuplicateRow):
         tx.execute("INSERT INTO group_locks (group_id) VALUES (?)", (group_id,))
-    except DuplicateRow:
-        pass  # another transaction created it first; the SELECT below waits for its lock
     tx.one("SELECT group_id FROM group_locks WHERE group_id = ?" + tx.for_update, (group_id,))
 
 
@@ -264,7 +267,9 @@ def last_notification_at(tx: Tx, channel: str) -> float | None:
 # --- jobs --------------------------------------------------------------------------------------
 
 
-def enqueue_job(tx: Tx, *, intent_id: int, kind: str, now: float, run_after: float | None = None) -> None:
+def enqueue_job(
+    tx: Tx, *, intent_id: int, kind: str, now: float, run_after: float | None = None
+) -> None:
     """Make sure a job of ``kind`` is due for the intent (one row per intent and kind).
 
     A finished job is re-armed; a running one is marked to run once more when it ends, so a
@@ -313,8 +318,10 @@ def claim_jobs(
     kind_sql = f" AND kind IN ({_placeholders(kind_list)})" if kind_list else ""
     rows = tx.all(
         "SELECT id FROM jobs WHERE ((state = 'pending' AND run_after <= ?)"
-        " OR (state = 'running' AND lease_until < ?))" + kind_sql +
-        f" ORDER BY run_after LIMIT {int(limit)}" + tx.skip_locked,
+        " OR (state = 'running' AND lease_until < ?))"
+        + kind_sql
+        + f" ORDER BY run_after LIMIT {int(limit)}"
+        + tx.skip_locked,
         [now, now, *kind_list],
     )
     claimed = []
@@ -344,7 +351,13 @@ def find_job(tx: Tx, intent_id: int, kind: str) -> Job | None:
 
 
 def release_job(
-    tx: Tx, job: Job, *, now: float, outcome: str, retry_at: float | None = None, error: str | None = None
+    tx: Tx,
+    job: Job,
+    *,
+    now: float,
+    outcome: str,
+    retry_at: float | None = None,
+    error: str | None = None,
 ) -> bool:
     """End this worker's run of ``job``: done, failed, or back in the queue at ``retry_at``.
 
@@ -355,10 +368,7 @@ def release_job(
         return False
     if row["requeue"] and outcome == "done":
         retry_at, outcome = now, "requeued"
-    if retry_at is not None:
-        state = "pending"
-    else:
-        state = "failed" if outcome == "failed" else "done"
+    state = {"failed": "failed"}.get(outcome, "done") if retry_at is None else "pending"
     tx.execute(
         "UPDATE jobs SET state = ?, run_after = ?, lease_until = NULL, lease_token = NULL,"
         " requeue = 0, last_error = ?, updated_at = ? WHERE id = ?",
@@ -378,7 +388,9 @@ def insert_job_attempt(tx: Tx, job: Job, *, now: float) -> int:
     )
 
 
-def finish_job_attempt(tx: Tx, attempt_id: int, *, now: float, outcome: str, error: str | None) -> None:
+def finish_job_attempt(
+    tx: Tx, attempt_id: int, *, now: float, outcome: str, error: str | None
+) -> None:
     """Record how a run ended."""
     tx.execute(
         "UPDATE job_attempts SET finished_at = ?, outcome = ?, error = ? WHERE id = ?",

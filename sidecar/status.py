@@ -54,6 +54,12 @@ def _login_url(services: Services, tx: Any, intent: Intent) -> str:
     if jti is None or exp is None or exp - now < 30:
         jti, exp = secrets.token_hex(16), float(int(now) + GRANT_SECONDS)
         repo.update_intent(tx, intent.id, now, login_jti=jti, login_exp=exp)
-    payload = {"typ": "login", "uid": intent.wp_user_id, "ref": intent.ref, "jti": jti, "exp": int(exp)}
+    payload = {
+        "typ": "login",
+        "uid": intent.wp_user_id,
+        "ref": intent.ref,
+        "jti": jti,
+        "exp": int(exp),
+    }
     token = sign_token(payload, services.settings.shared_secret.reveal())
     return str(services.wordpress.login_url(token))

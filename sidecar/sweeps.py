@@ -22,7 +22,12 @@ from sidecar.transitions import apply_event
 
 log = logging.getLogger(__name__)
 BATCH = 200
-ENDED = (State.PAYMENT_FAILED.value, State.EXPIRED.value, State.REFUNDED.value, State.FULFILLED.value)
+ENDED = (
+    State.PAYMENT_FAILED.value,
+    State.EXPIRED.value,
+    State.REFUNDED.value,
+    State.FULFILLED.value,
+)
 
 
 def run_all(services: Services) -> dict[str, int]:
@@ -77,16 +82,27 @@ def sweep_expired_holds(services: Services) -> int:
 
 def _settle_expired_hold(services: Services, intent: Intent, sale: Any) -> int:
     with services.db.transaction() as tx:
-        if sale is not None and not mismatch(intent, sale) and (sale.is_approved or sale.is_pending):
+        if (
+            sale is not None
+            and not mismatch(intent, sale)
+            and (sale.is_approved or sale.is_pending)
+        ):
             if sale.is_approved:
                 enqueue(services, tx, intent.id, "confirm")  # paid after all: confirm it now
             return 0  # H or P: not final, the seat stays held
         current = repo.get_intent(tx, intent.id, lock=True)
         if current is None or current.state != State.AWAITING_PAYMENT:
             return 0
-        apply_event(tx, intent.id, Event.HOLD_EXPIRED, source="sweep", now=services.clock(),
-                    detail=f"PayTabs says {sale.status if sale else 'no transaction'}",
-                    state_reason="hold_expired", password_enc=None)
+        apply_event(
+            tx,
+            intent.id,
+            Event.HOLD_EXPIRED,
+            source="sweep",
+            now=services.clock(),
+            detail=f"PayTabs says {sale.status if sale else 'no transaction'}",
+            state_reason="hold_expired",
+            password_enc=None,
+        )
     return 1
 
 
@@ -113,14 +129,14 @@ def sweep_retention(services: Services) -> int:
     marks = ", ".join("?" for _ in ENDED)
     with services.db.transaction() as tx:
         rows = tx.all(
-            f"SELECT id FROM intents WHERE state IN ({marks}) AND updated_at < ? AND purged_at IS NULL LIMIT ?",  # noqa: S608
+            f"SELECT id FROM intents WHERE state IN ({marks}) AND updated_at < ? AND purged_at IS NULL LIMIT ?",
             (*ENDED, cutoff, BATCH),
         )
         for row in rows:
             purge_personal_data(tx, row["id"], now)
         # Secrets go as soon as the intent no longer needs them, whatever its age.
         tx.execute(
-            f"UPDATE intents SET password_enc = NULL WHERE password_enc IS NOT NULL AND state IN ({marks})",  # noqa: S608
+            f"UPDATE intents SET password_enc = NULL WHERE password_enc IS NOT NULL AND state IN ({marks})",
             ENDED,
         )
     return len(rows)
@@ -129,10 +145,23 @@ def sweep_retention(services: Services) -> int:
 def purge_personal_data(tx: Tx, intent_id: int, now: float) -> None:
     """Erase the buyer's personal data from an intent and its logged notifications."""
     repo.update_intent(
-        tx, intent_id, now, email=None, first_name=None, last_name=None, phone=None, street1=None,
-        city=None, country=None, client_ip=None, password_enc=None, purged_at=now,
+        tx,
+        intent_id,
+        now,
+        email=None,
+        first_name=None,
+        last_name=None,
+        phone=None,
+        street1=None,
+        city=None,
+        country=None,
+        client_ip=None,
+        password_enc=None,
+        purged_at=now,
     )
-    tx.execute("UPDATE notifications SET body = NULL, headers = NULL WHERE intent_id = ?", (intent_id,))
+    tx.execute(
+        "UPDATE notifications SET body = NULL, headers = NULL WHERE intent_id = ?", (intent_id,)
+    )
 
 
 def mark(tx: Tx, name: str, now: float) -> None:

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from sidecar.errors import CheckoutRejected
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()-]{4,24}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_FIELD = 1000
@@ -54,14 +56,20 @@ def _text(form: Mapping[str, str], name: str, *, required: bool = True) -> str:
     if len(value) > MAX_FIELD:
         raise _reject("field_too_long", f"{name.replace('_', ' ').capitalize()} is too long.", name)
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in value):
-        raise _reject("invalid_characters", f"{name.replace('_', ' ').capitalize()} contains characters we cannot accept.", name)
+        raise _reject(
+            "invalid_characters",
+            f"{name.replace('_', ' ').capitalize()} contains characters we cannot accept.",
+            name,
+        )
     return unicodedata.normalize("NFC", value.strip())
 
 
 def _name(form: Mapping[str, str], name: str) -> str:
     value = _text(form, name)
     if len(value) > 50 or not any(ch.isalpha() for ch in value) or "<" in value or ">" in value:
-        raise _reject("invalid_name", "Please enter a real name (letters, at most 50 characters).", name)
+        raise _reject(
+            "invalid_name", "Please enter a real name (letters, at most 50 characters).", name
+        )
     return value
 
 
@@ -79,10 +87,14 @@ def validate_checkout(form: Mapping[str, str]) -> CheckoutForm:
     phone = _text(form, "phone")
     digits = re.sub(r"\D", "", phone)
     if not PHONE_RE.match(phone) or not 6 <= len(digits) <= 15:
-        raise _reject("invalid_phone", "Please enter a phone number with its country code.", "phone")
+        raise _reject(
+            "invalid_phone", "Please enter a phone number with its country code.", "phone"
+        )
     street = _text(form, "street1", required=False)
     if street and not 4 <= len(street) <= 128:
-        raise _reject("invalid_address", "The street address must be 4 to 128 characters.", "street1")
+        raise _reject(
+            "invalid_address", "The street address must be 4 to 128 characters.", "street1"
+        )
     city = _text(form, "city", required=False)
     if city and not 2 <= len(city) <= 128:
         raise _reject("invalid_address", "The city must be 2 to 128 characters.", "city")
@@ -94,7 +106,9 @@ def validate_checkout(form: Mapping[str, str]) -> CheckoutForm:
         _check_password(password)
     key = _text(form, "idempotency_key")
     if not KEY_RE.match(key):
-        raise _reject("invalid_form", "The form is damaged; please reload the page.", "idempotency_key")
+        raise _reject(
+            "invalid_form", "The form is damaged; please reload the page.", "idempotency_key"
+        )
     token = _text(form, "form_token")
     return CheckoutForm(
         group_id=int(raw_group),
@@ -116,4 +130,6 @@ def _check_password(password: str) -> None:
         raise _reject("invalid_password", "The password must be 8 to 128 characters.", "password")
     # WordPress refuses backslashes in passwords; control characters never belong in one.
     if "\\" in password or any(unicodedata.category(ch) == "Cc" for ch in password):
-        raise _reject("invalid_password", "The password contains a character WordPress refuses.", "password")
+        raise _reject(
+            "invalid_password", "The password contains a character WordPress refuses.", "password"
+        )

@@ -41,10 +41,22 @@ def build_scheduler(services: Services) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
     settings = services.settings
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    scheduler.add_job(drain_safely, "interval", args=[services], seconds=settings.poll_interval_seconds,
-                      id="drain", **common)
-    scheduler.add_job(sweep_safely, "interval", args=[services], seconds=settings.sweep_interval_seconds,
-                      id="sweep", **common)
+    scheduler.add_job(
+        drain_safely,
+        "interval",
+        args=[services],
+        seconds=settings.poll_interval_seconds,
+        id="drain",
+        **common,
+    )
+    scheduler.add_job(
+        sweep_safely,
+        "interval",
+        args=[services],
+        seconds=settings.sweep_interval_seconds,
+        id="sweep",
+        **common,
+    )
     return scheduler
 
 
@@ -58,7 +70,10 @@ def run_worker(services: Services) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    log.info("worker started: drain every %ss, sweeps every %ss",
-             services.settings.poll_interval_seconds, services.settings.sweep_interval_seconds)
+    log.info(
+        "worker started: drain every %ss, sweeps every %ss",
+        services.settings.poll_interval_seconds,
+        services.settings.sweep_interval_seconds,
+    )
     drain_safely(services)
     scheduler.start()

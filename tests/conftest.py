@@ -29,7 +29,10 @@ def require_component(available: bool, reason: str) -> None:
 @pytest.fixture(scope="session")
 def mariadb_server() -> Iterator[Any]:
     """A throwaway MariaDB server for the whole session (or the one SIDECAR_TEST_MYSQL_URL names)."""
-    require_component(mariadb.available(), "MariaDB server binaries not installed (apt-get install mariadb-server)")
+    require_component(
+        mariadb.available(),
+        "MariaDB server binaries not installed (apt-get install mariadb-server)",
+    )
     server = mariadb.MariaDBServer(Path(tempfile.mkdtemp(prefix="sidecar-mariadb-")))
     server.start()
     yield server

@@ -13,9 +13,12 @@ from tests.support.processes import start_worker, stop, wait_for
 
 CONFIRMATION_POINTS = ["after_job_claimed", "after_paid_transition"]
 FULFILMENT_POINTS = [
-    "after_wp_user_returned", "after_wp_user_recorded",
-    "after_wp_booking_returned", "after_wp_booking_recorded",
-    "after_wp_membership_returned", "after_wp_membership_recorded",
+    "after_wp_user_returned",
+    "after_wp_user_recorded",
+    "after_wp_booking_returned",
+    "after_wp_booking_recorded",
+    "after_wp_membership_returned",
+    "after_wp_membership_recorded",
 ]
 
 
@@ -34,23 +37,31 @@ def crash_then_recover(stack: Any, tmp_path: Path, point: str, done: Any) -> str
 
 
 @pytest.mark.parametrize("point", CONFIRMATION_POINTS)
-def test_crash_during_confirmation_completes_after_restart(maria_stack: Any, tmp_path: Path, point: str) -> None:
+def test_crash_during_confirmation_completes_after_restart(
+    maria_stack: Any, tmp_path: Path, point: str
+) -> None:
     stack = maria_stack
     intent = stack.start()
     stack.pay(intent)
     stack.deliver_ipns()
-    crash_then_recover(stack, tmp_path, point, lambda: stack.intent(intent.ref).state == State.FULFILLED)
+    crash_then_recover(
+        stack, tmp_path, point, lambda: stack.intent(intent.ref).state == State.FULFILLED
+    )
     assert stack.count("transitions", "intent_id = ? AND to_state = 'paid'", (intent.id,)) == 1
     assert stack.count("jobs", "intent_id = ? AND kind = 'fulfil'", (intent.id,)) == 1
 
 
 @pytest.mark.parametrize("point", FULFILMENT_POINTS)
-def test_crash_during_fulfilment_fulfils_exactly_once(maria_stack: Any, tmp_path: Path, point: str) -> None:
+def test_crash_during_fulfilment_fulfils_exactly_once(
+    maria_stack: Any, tmp_path: Path, point: str
+) -> None:
     stack = maria_stack
     intent = stack.start()
     stack.pay(intent)
     stack.deliver_ipns()
-    crash_then_recover(stack, tmp_path, point, lambda: stack.intent(intent.ref).state == State.FULFILLED)
+    crash_then_recover(
+        stack, tmp_path, point, lambda: stack.intent(intent.ref).state == State.FULFILLED
+    )
     done = stack.intent(intent.ref)
     assert done.wp_user_id is not None and done.booking_id is not None and done.member_joined
     creates = [c for c in stack.wp.calls if c.name == "create_user"]

@@ -38,9 +38,15 @@ def store_for(tmp_path: Path, options: dict[str, str], **env: str) -> tuple[Cred
 
 
 def test_credentials_read_from_serialized_array_option(tmp_path: Path) -> None:
-    store, _ = store_for(tmp_path, {"retreat_paytabs_settings": serialized_settings(87654, KEY, "SAU")})
+    store, _ = store_for(
+        tmp_path, {"retreat_paytabs_settings": serialized_settings(87654, KEY, "SAU")}
+    )
     creds = store.get()
-    assert (creds.profile_id, creds.server_key.reveal(), creds.base_url) == (87654, KEY, "https://secure.paytabs.sa")
+    assert (creds.profile_id, creds.server_key.reveal(), creds.base_url) == (
+        87654,
+        KEY,
+        "https://secure.paytabs.sa",
+    )
     assert KEY not in repr(creds)
 
 
@@ -50,7 +56,9 @@ def test_credentials_doc_sample_option_decodes() -> None:
 
 
 def test_credentials_read_from_separate_options(tmp_path: Path) -> None:
-    store, _ = store_for(tmp_path, {"paytabs_profile_id": "123", "paytabs_server_key": KEY, "paytabs_region": "ARE"})
+    store, _ = store_for(
+        tmp_path, {"paytabs_profile_id": "123", "paytabs_server_key": KEY, "paytabs_region": "ARE"}
+    )
     assert store.get().base_url == "https://secure.paytabs.com"
 
 
@@ -63,7 +71,8 @@ def test_credentials_option_names_are_configurable(tmp_path: Path) -> None:
 
 def test_credentials_base_url_override(tmp_path: Path) -> None:
     store, _ = store_for(
-        tmp_path, {"retreat_paytabs_settings": serialized_settings(5, KEY, "SAU")},
+        tmp_path,
+        {"retreat_paytabs_settings": serialized_settings(5, KEY, "SAU")},
         PAYTABS_BASE_URL="http://127.0.0.1:9999",
     )
     assert store.get().base_url == "http://127.0.0.1:9999"
@@ -79,21 +88,36 @@ def test_credentials_double_serialized_value_is_unwrapped() -> None:
     ("options", "message"),
     [
         ({}, "profile id and server key missing"),
-        ({"retreat_paytabs_settings": serialized_settings(5, "CLIENTKEY-XXXXXXXX", "SAU")}, "not a server key"),
-        ({"retreat_paytabs_settings": serialized_settings(5, KEY, "MARS")}, "unknown PayTabs region"),
-        ({"paytabs_profile_id": "abc", "paytabs_server_key": KEY, "paytabs_region": "SAU"}, "not a number"),
+        (
+            {"retreat_paytabs_settings": serialized_settings(5, "CLIENTKEY-XXXXXXXX", "SAU")},
+            "not a server key",
+        ),
+        (
+            {"retreat_paytabs_settings": serialized_settings(5, KEY, "MARS")},
+            "unknown PayTabs region",
+        ),
+        (
+            {"paytabs_profile_id": "abc", "paytabs_server_key": KEY, "paytabs_region": "SAU"},
+            "not a number",
+        ),
     ],
 )
-def test_credentials_missing_or_invalid_say_why(tmp_path: Path, options: dict[str, str], message: str) -> None:
+def test_credentials_missing_or_invalid_say_why(
+    tmp_path: Path, options: dict[str, str], message: str
+) -> None:
     store, _ = store_for(tmp_path, options)
     with pytest.raises(CredentialsUnavailable, match=message):
         store.get()
 
 
 def test_credentials_are_cached_briefly(tmp_path: Path) -> None:
-    store, clock = store_for(tmp_path, {"retreat_paytabs_settings": serialized_settings(1, KEY, "SAU")})
+    store, clock = store_for(
+        tmp_path, {"retreat_paytabs_settings": serialized_settings(1, KEY, "SAU")}
+    )
     assert store.get().profile_id == 1
-    write_sqlite_options(tmp_path / "wp.sqlite3", {"retreat_paytabs_settings": serialized_settings(2, KEY, "SAU")})
+    write_sqlite_options(
+        tmp_path / "wp.sqlite3", {"retreat_paytabs_settings": serialized_settings(2, KEY, "SAU")}
+    )
     assert store.get().profile_id == 1
     clock.now += 61
     assert store.get().profile_id == 2
@@ -106,6 +130,9 @@ def test_credentials_unreachable_wordpress_database(tmp_path: Path) -> None:
 
 
 def test_credentials_parse_prefers_the_array_option() -> None:
-    creds = parse_credentials({"profile_id": "7", "server_key": KEY, "region": "SAU"},
-                              {"profile_id": "8", "server_key": KEY, "region": "ARE"}, None)
+    creds = parse_credentials(
+        {"profile_id": "7", "server_key": KEY, "region": "SAU"},
+        {"profile_id": "8", "server_key": KEY, "region": "ARE"},
+        None,
+    )
     assert creds.profile_id == 7

@@ -21,10 +21,9 @@ def test_db_migrate_is_idempotent(database_url: str) -> None:
 def test_db_transaction_rolls_back_on_error(database_url: str) -> None:
     db = Database(database_url)
     migrate(db)
-    with pytest.raises(RuntimeError):
-        with db.transaction() as tx:
-            tx.execute("INSERT INTO worker_marks (name, at) VALUES (?, ?)", ("x", 1.0))
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), db.transaction() as tx:
+        tx.execute("INSERT INTO worker_marks (name, at) VALUES (?, ?)", ("x", 1.0))
+        raise RuntimeError("boom")
     with db.transaction() as tx:
         assert tx.scalar("SELECT COUNT(*) FROM worker_marks") == 0
     db.close()

@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sidecar.states import State
-from wp_bridge.tokens import verify_token
 from tests.support.stack import SHARED_SECRET
+from wp_bridge.tokens import verify_token
 
 
 def pay_and_fulfil(stack: Any, **form: str) -> Any:
@@ -33,19 +33,23 @@ def test_fulfilment_creates_one_user_one_booking_one_membership(stack: Any) -> N
 
 def test_fulfilment_is_idempotent_when_run_again(stack: Any) -> None:
     done = pay_and_fulfil(stack)
-    from sidecar.fulfilment import run_fulfilment
     from sidecar import repository as repo
+    from sidecar.fulfilment import run_fulfilment
 
     with stack.services.db.transaction() as tx:
         job = repo.find_job(tx, done.id, "fulfil")
     assert run_fulfilment(stack.services, job) == "nothing_to_fulfil"
-    writes = [c.name for c in stack.wp.calls if c.name in ("create_user", "book_session", "join_group")]
+    writes = [
+        c.name for c in stack.wp.calls if c.name in ("create_user", "book_session", "join_group")
+    ]
     assert writes == ["create_user", "book_session", "join_group"]
 
 
 def test_fulfilment_logged_in_buyer_gets_no_new_user(stack: Any) -> None:
     member = stack.wp.add_user(username="nadia", email="nadia@example.com")
-    done = pay_and_fulfil(stack, user_id=member.id, user_email="nadia@example.com", email="ignored@example.com")
+    done = pay_and_fulfil(
+        stack, user_id=member.id, user_email="nadia@example.com", email="ignored@example.com"
+    )
     assert done.state == State.FULFILLED
     assert done.wp_user_id == member.id and not done.user_created
     assert [c for c in stack.wp.calls if c.name == "create_user"] == []
@@ -54,7 +58,9 @@ def test_fulfilment_logged_in_buyer_gets_no_new_user(stack: Any) -> None:
 
 def test_fulfilment_existing_account_must_log_in_first(stack: Any) -> None:
     stack.wp.add_user(username="omar", email="omar@example.com")
-    response = stack.checkout(stack.form(email="omar@example.com"), headers={"Accept": "application/json"})
+    response = stack.checkout(
+        stack.form(email="omar@example.com"), headers={"Accept": "application/json"}
+    )
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "account_exists"
     assert "log in first" in response.get_json()["error"]["message"]
@@ -151,12 +157,18 @@ def test_status_login_link_only_for_the_paying_browser_and_only_once(stack: Any)
     assert answer["state"] == "fulfilled" and "login_url" in answer
     grant = parse_qs(urlsplit(answer["login_url"]).query)["grant"][0]
     payload = verify_token(grant, SHARED_SECRET, typ="login", now=time.time())
-    assert payload["uid"] == stack.intent(intent.ref).wp_user_id and payload["exp"] - time.time() <= 600
+    assert (
+        payload["uid"] == stack.intent(intent.ref).wp_user_id
+        and payload["exp"] - time.time() <= 600
+    )
     other_browser = stack.app.test_client()
     stranger = other_browser.get(f"/therapy/status/{intent.ref}").get_json()
     assert stranger["state"] == "fulfilled" and "login_url" not in stranger
     # Polling again gives the same link (one grant), which WordPress accepts only once.
-    assert stack.client.get(f"/therapy/status/{intent.ref}").get_json()["login_url"] == answer["login_url"]
+    assert (
+        stack.client.get(f"/therapy/status/{intent.ref}").get_json()["login_url"]
+        == answer["login_url"]
+    )
 
 
 def test_status_logged_in_buyer_gets_no_login_link(stack: Any) -> None:

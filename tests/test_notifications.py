@@ -14,8 +14,12 @@ from tests.support.stack import SERVER_KEY
 
 def ipn_body(intent: Any, **overrides: Any) -> bytes:
     payload = {
-        "tran_ref": intent.tran_ref, "cart_id": intent.ref, "cart_currency": "SAR", "cart_amount": "150.00",
-        "tran_type": "Sale", "payment_result": {"response_status": "A", "response_code": "G1"},
+        "tran_ref": intent.tran_ref,
+        "cart_id": intent.ref,
+        "cart_currency": "SAR",
+        "cart_amount": "150.00",
+        "tran_type": "Sale",
+        "payment_result": {"response_status": "A", "response_code": "G1"},
     }
     payload.update(overrides)
     return json.dumps(payload, separators=(",", ":")).encode()
@@ -30,7 +34,9 @@ def post_ipn(stack: Any, body: bytes, signature: str | None) -> Any:
 
 def test_ipn_forged_signature_is_400_and_changes_nothing(stack: Any) -> None:
     intent = stack.start()
-    response = post_ipn(stack, ipn_body(intent), sign_ipn(ipn_body(intent), "SWRONGKEY0-0000000000-0000000000"))
+    response = post_ipn(
+        stack, ipn_body(intent), sign_ipn(ipn_body(intent), "SWRONGKEY0-0000000000-0000000000")
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_signature"
     assert stack.count("jobs") == 0
@@ -49,7 +55,10 @@ def test_ipn_missing_signature_is_400(stack: Any) -> None:
 def test_ipn_tampered_body_fails_the_signature(stack: Any, field: str) -> None:
     intent = stack.start()
     good = ipn_body(intent)
-    tampered = ipn_body(intent, **{field: {"cart_amount": "1.00", "cart_currency": "USD", "cart_id": "tp_other"}[field]})
+    tampered = ipn_body(
+        intent,
+        **{field: {"cart_amount": "1.00", "cart_currency": "USD", "cart_id": "tp_other"}[field]},
+    )
     assert post_ipn(stack, tampered, sign_ipn(good, SERVER_KEY)).status_code == 400
     assert stack.count("jobs") == 0
 
@@ -101,7 +110,9 @@ def test_ipn_unknown_cart_is_acknowledged_and_ignored(stack: Any) -> None:
     assert stack.count("jobs") == 0
 
 
-@pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'{"tran_ref": 5, "cart_id": "x"}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body", [b"", b"not json", b"[]", b'{"tran_ref": 5, "cart_id": "x"}', b"\xff\xfe"]
+)
 def test_ipn_malformed_but_signed_body_is_400(stack: Any, body: bytes) -> None:
     response = post_ipn(stack, body, sign_ipn(body, SERVER_KEY))
     assert response.status_code == 400
@@ -119,7 +130,13 @@ def test_return_with_bad_signature_changes_nothing_but_shows_the_status_page(sta
 
 
 def test_return_for_unknown_cart_is_400_page(stack: Any) -> None:
-    fields = {"cartId": "nope", "tranRef": "TST9", "respStatus": "A", "respCode": "G", "respMessage": "ok"}
+    fields = {
+        "cartId": "nope",
+        "tranRef": "TST9",
+        "respStatus": "A",
+        "respCode": "G",
+        "respMessage": "ok",
+    }
     fields["signature"] = sign_return(fields, SERVER_KEY)
     response = stack.post_return(fields)
     assert response.status_code == 400
@@ -137,7 +154,9 @@ def test_return_racing_ipn_gives_one_transition(stack: Any) -> None:
     assert stack.count("jobs", "intent_id = ? AND kind = 'fulfil'", (intent.id,)) == 1
 
 
-def test_ipn_answers_503_when_the_database_is_down(stack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ipn_answers_503_when_the_database_is_down(
+    stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sidecar.errors import DatabaseUnavailable
 
     intent = stack.start()

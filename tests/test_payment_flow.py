@@ -9,7 +9,9 @@ from sidecar.states import State
 
 def wp_writes(stack: Any) -> list[str]:
     """WordPress calls that create something (users, bookings, memberships)."""
-    return [c.name for c in stack.wp.calls if c.name in ("create_user", "book_session", "join_group")]
+    return [
+        c.name for c in stack.wp.calls if c.name in ("create_user", "book_session", "join_group")
+    ]
 
 
 def test_flow_checkout_redirects_to_paytabs_and_touches_nothing_in_wordpress(stack: Any) -> None:
@@ -30,7 +32,10 @@ def test_flow_paid_ipn_leaves_intent_paid_with_one_fulfilment_job(stack: Any) ->
     drain(stack.services, kinds=["confirm"])
     paid = stack.intent(intent.ref)
     assert paid.state == State.PAID
-    assert stack.count("jobs", "intent_id = ? AND kind = 'fulfil' AND state = 'pending'", (paid.id,)) == 1
+    assert (
+        stack.count("jobs", "intent_id = ? AND kind = 'fulfil' AND state = 'pending'", (paid.id,))
+        == 1
+    )
     assert wp_writes(stack) == []
 
 

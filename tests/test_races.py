@@ -23,7 +23,7 @@ def run_together(*actions: Callable[[], Any]) -> list[Any]:
         barrier.wait()
         try:
             results[i] = action()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each racer got
+        except Exception as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=runner, args=(i, a)) for i, a in enumerate(actions)]
@@ -45,6 +45,7 @@ def test_races_two_workers_confirming_one_payment_make_one_transition(maria_stac
     stack.pay(intent)
     stack.deliver_ipns()
     job = job_for(stack, intent.id, "confirm")
+
     # Both run the confirmation itself at once (no claim in between): the row lock decides.
     def confirm() -> str:
         try:
@@ -89,12 +90,21 @@ def test_races_ipn_and_return_at_the_same_instant(maria_stack: Any) -> None:
         body = sent
     stack.sim.configure(ipn="deliver")
     results = run_together(
-        lambda: requests.post(f"{url}/paytabs/return", data=fields, allow_redirects=False, timeout=30).status_code,
-        lambda: requests.post(f"{url}/paytabs/return", data=fields, allow_redirects=False, timeout=30).status_code,
+        lambda: (
+            requests.post(
+                f"{url}/paytabs/return", data=fields, allow_redirects=False, timeout=30
+            ).status_code
+        ),
+        lambda: (
+            requests.post(
+                f"{url}/paytabs/return", data=fields, allow_redirects=False, timeout=30
+            ).status_code
+        ),
         lambda: stack.deliver_ipns(),
     )
     assert results[0] == 303 and results[1] == 303, results
     assert body is None  # the IPN was dropped; the returns alone trigger the confirmation
+
     def worker() -> int:
         try:
             return drain(stack.services)
@@ -113,9 +123,21 @@ def test_races_two_buyers_for_the_last_seat(maria_stack: Any) -> None:
     forms = [stack.form(stack.small_group.id) for _ in range(6)]
 
     def buy(form: dict[str, str]) -> int:
-        return requests.post(f"{url}/therapy/checkout", data=form, allow_redirects=False, timeout=30,
-                             headers={"Accept": "application/json"}).status_code
+        return requests.post(
+            f"{url}/therapy/checkout",
+            data=form,
+            allow_redirects=False,
+            timeout=30,
+            headers={"Accept": "application/json"},
+        ).status_code
 
     statuses = run_together(*[lambda f=f: buy(f) for f in forms])
     assert sorted(statuses) == [200, 409, 409, 409, 409, 409], statuses
-    assert stack.count("intents", "group_id = ? AND state = ?", (stack.small_group.id, State.AWAITING_PAYMENT.value)) == 1
+    assert (
+        stack.count(
+            "intents",
+            "group_id = ? AND state = ?",
+            (stack.small_group.id, State.AWAITING_PAYMENT.value),
+        )
+        == 1
+    )

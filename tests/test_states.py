@@ -44,11 +44,21 @@ def test_states_duplicate_confirmation_is_refused() -> None:
 
 def test_states_refund_only_after_money_or_operator() -> None:
     sources = {s for (s, e), t in TRANSITIONS.items() if t == State.REFUNDING}
-    assert sources == {State.AWAITING_PAYMENT, State.PAYMENT_FAILED, State.EXPIRED, State.FULFILLING,
-                       State.PAID, State.NEEDS_ATTENTION}
+    assert sources == {
+        State.AWAITING_PAYMENT,
+        State.PAYMENT_FAILED,
+        State.EXPIRED,
+        State.FULFILLING,
+        State.PAID,
+        State.NEEDS_ATTENTION,
+    }
     # From awaiting/failed/expired only through a confirmed payment without a seat.
     for (s, e), t in TRANSITIONS.items():
-        if t == State.REFUNDING and s in (State.AWAITING_PAYMENT, State.PAYMENT_FAILED, State.EXPIRED):
+        if t == State.REFUNDING and s in (
+            State.AWAITING_PAYMENT,
+            State.PAYMENT_FAILED,
+            State.EXPIRED,
+        ):
             assert e == Event.PAYMENT_CONFIRMED_NO_SEAT
 
 

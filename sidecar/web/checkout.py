@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.checkout import start_checkout
 from sidecar.errors import CheckoutRejected
@@ -15,7 +16,7 @@ BROWSER_COOKIE_DAYS = 2
 
 
 @bp.post("/therapy/checkout")
-def checkout() -> Response:
+def checkout() -> BaseResponse:
     """Validate the form, hold a seat, store the intent and send the browser to PayTabs (303)."""
     svc = services()
     try:
@@ -25,6 +26,7 @@ def checkout() -> Response:
         if wants_json():
             return error_json(exc.http_status, exc.code, exc.message, exc.field)
         return back_to_form(form_url_for_errors(), exc)
+    response: BaseResponse
     if wants_json():
         response = Response(
             f'{{"redirect_url": "{result.redirect_url}", "ref": "{result.intent.ref}"}}',

@@ -9,4 +9,4 @@ from sidecar.services import Services
 
 def services() -> Services:
     """Return the Services the app was created with."""
-    return current_app.extensions["sidecar"]  # type: ignore[no-any-return]
+    return current_app.extensions["sidecar"]  # type: ignore[no-any-return,unused-ignore]

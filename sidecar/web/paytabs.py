@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.checkout import status_page_url
 from sidecar.notifications import FAILURE_CODES, BadNotification, handle_ipn, handle_return
@@ -17,14 +18,14 @@ def ipn() -> Response:
     """Answer 200 once recorded and queued (duplicates too), 400 for a bad signature or body."""
     raw = request.get_data(cache=False)
     try:
-        recorded = handle_ipn(services(), raw, request.headers.get("Signature"), request.headers)
+        recorded = handle_ipn(services(), raw, request.headers.get("Signature"), dict(request.headers))
     except BadNotification as exc:
         return error_json(400, exc.code, exc.message)
     return jsonify({"received": True, "outcome": recorded.outcome})
 
 
 @bp.route("/paytabs/return", methods=["GET", "POST"])
-def paytabs_return() -> Response:
+def paytabs_return() -> BaseResponse:
     """Send the buyer (303, cookies need a same-site GET) to the registration status page."""
     fields = request.form if request.method == "POST" else request.args
     recorded = handle_return(services(), {k: fields.get(k, "") for k in fields})

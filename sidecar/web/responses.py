@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.errors import CheckoutRejected, SidecarError
 
@@ -14,7 +15,10 @@ from sidecar.errors import CheckoutRejected, SidecarError
 def wants_json() -> bool:
     """Tell whether the client asked for JSON rather than a page."""
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"]
+    )
 
 
 def error_json(status: int, code: str, message: str, field: str | None = None) -> Response:
@@ -36,7 +40,7 @@ def message_page(status: int, title: str, message: str, link: str | None = None)
     return Response(body, status=status, mimetype="text/html")
 
 
-def back_to_form(form_url: str, exc: CheckoutRejected) -> Response:
+def back_to_form(form_url: str, exc: CheckoutRejected) -> BaseResponse:
     """Send the browser back to the registration form with the error code (303)."""
     params: dict[str, Any] = {"error": exc.code}
     if exc.field:
@@ -57,7 +61,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(404)
     def _not_found(_exc: Exception) -> Response:
-        return error_json(404, "not_found", "no such page") if wants_json() else message_page(404, "Not found", "There is no page here.")
+        return (
+            error_json(404, "not_found", "no such page")
+            if wants_json()
+            else message_page(404, "Not found", "There is no page here.")
+        )
 
     @app.errorhandler(405)
     def _bad_method(_exc: Exception) -> Response:

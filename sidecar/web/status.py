@@ -15,7 +15,9 @@ bp = Blueprint("status", __name__)
 def status(ref: str) -> Response:
     """Return the intent's state and message; the login link only to the paying browser."""
     if len(ref) > 40 or not ref.replace("_", "").replace("-", "").isalnum():
-        response = jsonify({"error": {"code": "intent_not_found", "message": "no such registration"}})
+        response = jsonify(
+            {"error": {"code": "intent_not_found", "message": "no such registration"}}
+        )
         response.status_code = 404
         return response
     answer = buyer_status(services(), ref, request.cookies.get(browser_cookie_name(ref)))

@@ -41,17 +41,34 @@ class MariaDBServer:
         """Initialise the data dir and start the server; wait until it accepts connections."""
         user = ["--user=root"] if os.geteuid() == 0 else []
         subprocess.run(
-            [INSTALL_DB, f"--datadir={self.datadir}", "--auth-root-authentication-method=normal",
-             "--skip-test-db", *user],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                INSTALL_DB,
+                f"--datadir={self.datadir}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                *user,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         log = self._log = open(self.base / "mariadb.log", "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [MARIADBD, "--no-defaults", f"--datadir={self.datadir}", f"--port={self.port}",
-             "--bind-address=127.0.0.1", f"--socket={self.socket}", "--skip-name-resolve",
-             "--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=2",
-             "--max-connections=300", *user],
-            stdout=log, stderr=log,
+            [
+                MARIADBD,
+                "--no-defaults",
+                f"--datadir={self.datadir}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--socket={self.socket}",
+                "--skip-name-resolve",
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-flush-log-at-trx-commit=2",
+                "--max-connections=300",
+                *user,
+            ],
+            stdout=log,
+            stderr=log,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

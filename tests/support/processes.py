@@ -20,7 +20,9 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]
     return proc
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
+def wait_for(
+    predicate: Callable[[], bool], timeout: float, proc: subprocess.Popen[bytes] | None = None
+) -> bool:
     """Poll ``predicate`` until true or timeout; stop early if ``proc`` died (returns the predicate)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -70,8 +70,11 @@ class Stack:
     def __init__(self, tmp_path: Path, database_url: str, **settings: str) -> None:
         self.clock = Clock()
         self.sim = PayTabsSimulator(
-            server_key=SERVER_KEY, profile_id=PROFILE_ID, base_url="http://placeholder",
-            clock=self.clock, deliver_in_background=False,
+            server_key=SERVER_KEY,
+            profile_id=PROFILE_ID,
+            base_url="http://placeholder",
+            clock=self.clock,
+            deliver_in_background=False,
         )
         self.sim_server = Served(self.sim.app)
         self.sim.base_url = self.sim_server.url
@@ -85,25 +88,27 @@ class Stack:
         self.small_group = self.wp.add_group(name="Grief group", price="200.00", capacity=1)
         self.alerts: list[tuple[str, str, str]] = []
         port = free_port()
-        self.app = create_app({
-            "SIDECAR_IGNORE_DOTENV": "1",
-            "SIDECAR_IGNORE_ENVIRON": "1",
-            "SIDECAR_ENV": "test",
-            "SIDECAR_DATABASE_URL": database_url,
-            "SIDECAR_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "SIDECAR_SHARED_SECRET": SHARED_SECRET,
-            "WP_BASE_URL": "http://wp.test",
-            "WP_API_USER": "admin",
-            "WP_API_APP_PASSWORD": "fake app password",
-            "WP_DATABASE_URL": wp_db,
-            "PAYTABS_BASE_URL": self.sim_server.url,
-            "SIDECAR_ALERT_EMAIL": "false",
-            "CLOSE_DB_AFTER_REQUEST": True,
-            "clock": self.clock,
-            "wordpress": FakeWordPressClient(self.wp),
-            "alert_sink": lambda *a: self.alerts.append(a),
-            **settings,
-        })
+        self.app = create_app(
+            {
+                "SIDECAR_IGNORE_DOTENV": "1",
+                "SIDECAR_IGNORE_ENVIRON": "1",
+                "SIDECAR_ENV": "test",
+                "SIDECAR_DATABASE_URL": database_url,
+                "SIDECAR_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "SIDECAR_SHARED_SECRET": SHARED_SECRET,
+                "WP_BASE_URL": "http://wp.test",
+                "WP_API_USER": "admin",
+                "WP_API_APP_PASSWORD": "fake app password",
+                "WP_DATABASE_URL": wp_db,
+                "PAYTABS_BASE_URL": self.sim_server.url,
+                "SIDECAR_ALERT_EMAIL": "false",
+                "CLOSE_DB_AFTER_REQUEST": True,
+                "clock": self.clock,
+                "wordpress": FakeWordPressClient(self.wp),
+                "alert_sink": lambda *a: self.alerts.append(a),
+                **settings,
+            }
+        )
         self.services: Services = self.app.extensions["sidecar"]
         migrate(self.services.db)
         self.server = Served(self.app, port)
@@ -112,11 +117,18 @@ class Stack:
 
     # --- the buyer -----------------------------------------------------------------------------
 
-    def form(self, group_id: int | None = None, *, user_id: int = 0, user_email: str = "", **fields: str) -> dict[str, str]:
+    def form(
+        self, group_id: int | None = None, *, user_id: int = 0, user_email: str = "", **fields: str
+    ) -> dict[str, str]:
         """Return a filled-in checkout form with a valid signed form token."""
         token = sign_token(
-            {"typ": "form", "uid": user_id, "email": user_email, "exp": int(self.clock()) + 7200,
-             "nonce": secrets.token_hex(8)},
+            {
+                "typ": "form",
+                "uid": user_id,
+                "email": user_email,
+                "exp": int(self.clock()) + 7200,
+                "nonce": secrets.token_hex(8),
+            },
             SHARED_SECRET,
         )
         base = {
@@ -191,7 +203,7 @@ class Stack:
     def count(self, table: str, where: str = "1 = 1", params: tuple[Any, ...] = ()) -> int:
         """Count rows of a table."""
         with self.services.db.transaction() as tx:
-            return int(tx.scalar(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))  # noqa: S608
+            return int(tx.scalar(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))
 
     # --- other processes -----------------------------------------------------------------------
 
@@ -201,8 +213,11 @@ class Stack:
 
         if self.wp_server is None:
             app = create_wordpress_app(
-                self.wp, app_user="admin", app_password="fake app password",
-                shared_secret=SHARED_SECRET, sidecar_url=self.server.url,
+                self.wp,
+                app_user="admin",
+                app_password="fake app password",
+                shared_secret=SHARED_SECRET,
+                sidecar_url=self.server.url,
             )
             self.wp_server = Served(app)
         return self.wp_server.url
@@ -210,22 +225,26 @@ class Stack:
     def process_env(self, **extra: str) -> dict[str, str]:
         """Return the environment a `sidecar` process needs to join this stack."""
         s = self.services.settings
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SIDECAR_", "WP_", "PAYTABS_"))}
-        env.update({
-            "SIDECAR_ENV": "test",
-            "SIDECAR_DATABASE_URL": s.database_url,
-            "SIDECAR_PUBLIC_URL": s.public_url,
-            "SIDECAR_SHARED_SECRET": SHARED_SECRET,
-            "WP_BASE_URL": self.serve_wordpress(),
-            "WP_API_USER": "admin",
-            "WP_API_APP_PASSWORD": "fake app password",
-            "WP_DATABASE_URL": s.wp_database_url,
-            "PAYTABS_BASE_URL": self.sim_server.url,
-            "SIDECAR_ALERT_EMAIL": "false",
-            "SIDECAR_POLL_INTERVAL_SECONDS": "0.05",
-            "SIDECAR_JOB_LEASE_SECONDS": "1",
-            "SIDECAR_SWEEP_INTERVAL_SECONDS": "3600",
-        })
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("SIDECAR_", "WP_", "PAYTABS_"))
+        }
+        env.update(
+            {
+                "SIDECAR_ENV": "test",
+                "SIDECAR_DATABASE_URL": s.database_url,
+                "SIDECAR_PUBLIC_URL": s.public_url,
+                "SIDECAR_SHARED_SECRET": SHARED_SECRET,
+                "WP_BASE_URL": self.serve_wordpress(),
+                "WP_API_USER": "admin",
+                "WP_API_APP_PASSWORD": "fake app password",
+                "WP_DATABASE_URL": s.wp_database_url,
+                "PAYTABS_BASE_URL": self.sim_server.url,
+                "SIDECAR_ALERT_EMAIL": "false",
+                "SIDECAR_POLL_INTERVAL_SECONDS": "0.05",
+                "SIDECAR_JOB_LEASE_SECONDS": "1",
+                "SIDECAR_SWEEP_INTERVAL_SECONDS": "3600",
+            }
+        )
         env.update(extra)
         return env
 

@@ -8,9 +8,16 @@ from pathlib import Path
 import phpserialize
 
 
-def serialized_settings(profile_id: int, server_key: str, region: str, currency: str = "SAR") -> str:
+def serialized_settings(
+    profile_id: int, server_key: str, region: str, currency: str = "SAR"
+) -> str:
     """Return the option value a plugin's update_option() writes for its settings array."""
-    value = {"profile_id": str(profile_id), "server_key": server_key, "region": region, "currency": currency}
+    value = {
+        "profile_id": str(profile_id),
+        "server_key": server_key,
+        "region": region,
+        "currency": currency,
+    }
     return phpserialize.dumps(value).decode("utf-8")
 
 

@@ -92,11 +92,12 @@ class Notifier:
                 if not self._queue:
                     return attempts
                 pause = self._queue[0].due - time.monotonic()
-                if pause > 0 and not wait:
+                if pause <= 0:
+                    job = heapq.heappop(self._queue)
+                    self._in_flight += 1
+                elif not wait:
                     return attempts
-                job = None if pause > 0 else heapq.heappop(self._queue)
-                self._in_flight += job is not None
-            if job is None:
+            if pause > 0:
                 time.sleep(pause)
                 continue
             self._attempt(job)

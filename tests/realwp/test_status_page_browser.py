@@ -1,0 +1,151 @@
+"""The registration status page in a real browser (Debian's Chromium through Playwright).
+
+The sidecar is not running here: Playwright answers the page's status polls itself, first "still
+working", then "fulfilled" with a real login grant. The browser must follow the grant, receive the
+WordPress auth cookie and land on the thank-you page, logged in.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.realwp.helpers import WPSite, require
+from wp_bridge.tokens import issue_login_grant
+
+pytestmark = [pytest.mark.realwp, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    require(
+        shutil.which(CHROMIUM) is not None, f"{CHROMIUM} not installed (apt-get install chromium)"
+    )
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: Any) -> Iterator[Any]:
+    """A page in a fresh browser context (its own cookies)."""
+    context = chromium.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def sidecar_base(wp: WPSite) -> str:
+    return wp.env.get("SIDECAR_URL") or f"{wp.base_url}/sidecar"
+
+
+def test_status_page_polls_then_follows_the_login_grant(
+    wp: WPSite, browser_page: Any, buyer: dict[str, Any], new_ref: Callable[[], str]
+) -> None:
+    ref = new_ref()
+    booked = wp.rest(
+        "POST",
+        "/therapy-sidecar/v1/bookings",
+        json={"intent_ref": ref, "group_id": wp.group_id(), "user_id": buyer["id"]},
+    )
+    assert booked.status_code == 201
+    polls: list[dict[str, Any]] = []
+
+    def answer(route: Any) -> None:
+        request = route.request
+        polls.append({"url": request.url, "headers": request.headers})
+        if len(polls) < 3:
+            body = {
+                "ref": ref,
+                "state": "fulfilling",
+                "message": "Creating your account…",
+                "done": False,
+            }
+        else:
+            grant = issue_login_grant(uid=buyer["id"], ref=ref, secret=wp.secret, now=time.time())
+            login_url = wp.url("/therapy-sidecar/v1/login", {"grant": grant})
+            body = {
+                "ref": ref,
+                "state": "fulfilled",
+                "message": "Done!",
+                "done": True,
+                "login_url": login_url,
+            }
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page = browser_page
+    page.route(f"{sidecar_base(wp)}/therapy/status/**", answer)
+    page.goto(f"{wp.base_url}/therapy-registration-status/?intent={ref}")
+    message = page.locator(".therapy-sidecar-status__message")
+    page.wait_for_function(
+        "document.querySelector('.therapy-sidecar-status__message').textContent.includes('Creating your account')",
+        timeout=10_000,
+    )
+    assert "Creating your account" in message.text_content()
+    page.wait_for_url(f"{wp.base_url}/thank-you/", timeout=15_000)
+
+    assert polls[0]["url"] == f"{sidecar_base(wp)}/therapy/status/{ref}"
+    assert polls[0]["headers"].get("accept") == "application/json"
+    cookies = {cookie["name"] for cookie in page.context.cookies()}
+    assert any(name.startswith("wordpress_logged_in_") for name in cookies)
+    page.goto(f"{wp.base_url}/wp-admin/profile.php")
+    assert "/wp-admin/profile.php" in page.url  # not bounced to wp-login.php
+    assert buyer["username"] in page.content()
+
+
+def test_status_page_shows_a_failure_with_a_way_back(wp: WPSite, browser_page: Any) -> None:
+    ref = "rwp-failed-in-browser"
+
+    def answer(route: Any) -> None:
+        body = {
+            "ref": ref,
+            "state": "payment_failed",
+            "message": "Your payment was declined.",
+            "done": True,
+        }
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page = browser_page
+    page.route(f"{sidecar_base(wp)}/therapy/status/**", answer)
+    page.goto(f"{wp.base_url}/therapy-registration-status/?intent={ref}")
+    page.wait_for_selector(".therapy-sidecar-status[data-done='1']", timeout=10_000)
+    assert (
+        page.locator(".therapy-sidecar-status__message").text_content()
+        == "Your payment was declined."
+    )
+    back = page.locator(".therapy-sidecar-status__back a")
+    assert back.is_visible()
+    assert back.get_attribute("href") == f"{wp.base_url}/therapy-registration/"
+
+
+def test_unknown_intent_stops_polling(wp: WPSite, browser_page: Any) -> None:
+    page = browser_page
+    page.route(
+        f"{sidecar_base(wp)}/therapy/status/**",
+        lambda route: route.fulfill(status=404, content_type="application/json", body="{}"),
+    )
+    page.goto(f"{wp.base_url}/therapy-registration-status/?intent=rwp-unknown")
+    page.wait_for_selector(".therapy-sidecar-status[data-done='1']", timeout=10_000)
+    assert (
+        "could not find this registration"
+        in page.locator(".therapy-sidecar-status__message").text_content()
+    )

@@ -3,8 +3,9 @@
  * One-time login grants: GET /?rest_route=/therapy-sidecar/v1/login&grant=TOKEN
  *
  * The permission callback verifies the grant (signature, typ "login", exp in the future and at most
- * 10 minutes ahead, a jti, an existing user). The callback consumes the jti (primary key of the
- * grants table: single use), sets the auth cookie and answers 302 to the group's thank-you page.
+ * 10 minutes ahead, a jti, an existing user who is not an administrator). The callback consumes the
+ * jti (primary key of the grants table: single use), sets the auth cookie and answers 302 to the
+ * group's thank-you page.
  * For this route the REST server's JSON output is replaced by small HTML pages (see serve_login_html).
  */
 
@@ -34,9 +35,23 @@ function verify_login_grant( string $grant, ?int $now = null ) {
 	if ( isset( $payload['ref'] ) && ! is_valid_intent_ref( $payload['ref'] ) ) {
 		return $invalid;
 	}
-	$uid = payload_uid( $payload['uid'] ?? null );
-	if ( $uid <= 0 || ! get_userdata( $uid ) ) {
+	$uid  = payload_uid( $payload['uid'] ?? null );
+	$user = $uid > 0 ? get_userdata( $uid ) : false;
+	if ( ! $user ) {
 		return new \WP_Error( 'therapy_user_not_found', 'The user of this login link does not exist.', array( 'status' => 403 ) );
+	}
+	/**
+	 * Whether a login grant may log this user in. By default administrators (manage_options,
+	 * super admins) must log in with their password: a leaked shared secret must not open the
+	 * site's administration.
+	 *
+	 * @param bool     $allowed Default: the user cannot manage options.
+	 * @param \WP_User $user    The user named by the grant.
+	 * @param array    $payload The verified grant.
+	 */
+	$allowed = ! user_can( $user, 'manage_options' ) && ! is_super_admin( $user->ID );
+	if ( ! apply_filters( 'therapy_sidecar_allow_login_grant', $allowed, $user, $payload ) ) {
+		return new \WP_Error( 'therapy_login_not_allowed', 'Login links cannot be used for this account.', array( 'status' => 403 ) );
 	}
 	$payload['uid'] = $uid;
 	return $payload;
@@ -156,6 +171,10 @@ function serve_login_html( $served, $result, $request ) {
 		case 'therapy_token_expired':
 			$title = 'This login link has expired';
 			$text  = 'Login links are only valid for a few minutes. Your registration is not affected: log in with your e-mail address and password instead.';
+			break;
+		case 'therapy_login_not_allowed':
+			$title = 'This login link cannot be used for your account';
+			$text  = 'For security reasons, administrator accounts cannot use login links. Please log in with your e-mail address and password.';
 			break;
 		case 'therapy_sidecar_not_configured':
 			$title = 'Login links are not available';

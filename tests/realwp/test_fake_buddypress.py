@@ -1,4 +1,4 @@
-"""The test-only BuddyPress v1 stand-in answers like BuddyPress 14 + BP REST v1 (research notes §4.2-4.3, §8)."""
+"""The test-only BuddyPress v1 stand-in answers like BuddyPress 14 with the BP REST API v1 does."""
 
 from __future__ import annotations
 

@@ -167,7 +167,9 @@ def test_other_bad_grants_are_refused(wp: WPSite, buyer: dict[str, Any], case: s
         assert profile(wp, session).status_code == 302
 
 
-def test_an_administrator_cannot_use_a_login_grant(wp: WPSite, fresh_session: requests.Session) -> None:
+def test_an_administrator_cannot_use_a_login_grant(
+    wp: WPSite, fresh_session: requests.Session
+) -> None:
     admin_id = int(wp.env["WP_ADMIN_USER_ID"])
     response = use(wp, fresh_session, grant(wp, admin_id))
     assert_refused(response, "cannot be used for your account")

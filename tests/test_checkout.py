@@ -77,7 +77,7 @@ def test_checkout_price_comes_from_wordpress_not_the_form(stack: Any) -> None:
     stack.checkout(form)
     intent = stack.intent_by_key(form["idempotency_key"])
     assert (intent.amount_minor, intent.currency) == (15000, "SAR")
-    sale = [t for t in stack.sim.ledger() if t["tran_ref"] == intent.tran_ref][0]
+    sale = next(t for t in stack.sim.ledger() if t["tran_ref"] == intent.tran_ref)
     assert (sale["amount"], sale["currency"]) == ("150.00", "SAR")
 
 

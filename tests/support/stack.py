@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import requests
 from werkzeug.serving import make_server
 
 from sidecar import create_app
@@ -24,6 +25,7 @@ from sidecar.sandbox.paytabs_sim import PayTabsSimulator
 from sidecar.services import Services
 from tests.support.mariadb import free_port
 from tests.support.wp_options import serialized_settings, write_sqlite_options
+from wp_bridge.client import WordPressClient
 from wp_bridge.fake import FakeWordPress, FakeWordPressClient
 from wp_bridge.tokens import sign_token
 
@@ -67,11 +69,22 @@ class Served:
 class Stack:
     """Sidecar + simulator + fake WordPress, with helpers that act as the buyer and PayTabs."""
 
-    def __init__(self, tmp_path: Path, database_url: str, **settings: str) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        database_url: str,
+        *,
+        real_wp: dict[str, str] | None = None,
+        **settings: Any,
+    ) -> None:
         self.clock = Clock()
+        self.real_wp = real_wp
+        server_key = real_wp["PAYTABS_SERVER_KEY"] if real_wp else SERVER_KEY
+        profile_id = int(real_wp["PAYTABS_PROFILE_ID"]) if real_wp else PROFILE_ID
+        self.shared_secret = real_wp["SIDECAR_SHARED_SECRET"] if real_wp else SHARED_SECRET
         self.sim = PayTabsSimulator(
-            server_key=SERVER_KEY,
-            profile_id=PROFILE_ID,
+            server_key=server_key,
+            profile_id=profile_id,
             base_url="http://placeholder",
             clock=self.clock,
             deliver_in_background=False,
@@ -79,14 +92,41 @@ class Stack:
         self.sim_server = Served(self.sim.app)
         self.sim.base_url = self.sim_server.url
         self.sim.configure(ipn_delay_seconds=0, ipn_retry_delays=(0.05, 0.05, 0.05, 0.05, 0.05))
-        wp_db = write_sqlite_options(
-            tmp_path / "wp-options.sqlite3",
-            {"retreat_paytabs_settings": serialized_settings(PROFILE_ID, SERVER_KEY, "SAU")},
-        )
-        self.wp = FakeWordPress(site_url="http://wp.test", clock=self.clock)
-        self.group = self.wp.add_group(name="Anxiety circle", price="150.00", capacity=5)
-        self.small_group = self.wp.add_group(name="Grief group", price="200.00", capacity=1)
         self.alerts: list[tuple[str, str, str]] = []
+        if real_wp:
+            self.wp_session = requests.Session()
+            wordpress: Any = WordPressClient(
+                real_wp["WP_BASE_URL"],
+                real_wp["WP_API_USER"],
+                real_wp["WP_API_APP_PASSWORD"],
+                session=self.wp_session,
+            )
+            wp_settings = {
+                "WP_BASE_URL": real_wp["WP_BASE_URL"],
+                "WP_API_USER": real_wp["WP_API_USER"],
+                "WP_API_APP_PASSWORD": real_wp["WP_API_APP_PASSWORD"],
+                "WP_DATABASE_URL": real_wp["WP_DATABASE_URL"],
+                "WP_TABLE_PREFIX": real_wp.get("WP_TABLE_PREFIX", "wp_"),
+            }
+            self.wp: Any = None
+            self.group = wordpress.get_group(int(real_wp["THERAPY_GROUP_ID"]))
+            self.small_group = wordpress.get_group(int(real_wp["THERAPY_SMALL_GROUP_ID"]))
+        else:
+            wp_db = write_sqlite_options(
+                tmp_path / "wp-options.sqlite3",
+                {"retreat_paytabs_settings": serialized_settings(PROFILE_ID, SERVER_KEY, "SAU")},
+            )
+            self.wp = FakeWordPress(site_url="http://wp.test", clock=self.clock)
+            self.group = self.wp.add_group(name="Anxiety circle", price="150.00", capacity=5)
+            self.small_group = self.wp.add_group(name="Grief group", price="200.00", capacity=1)
+            wordpress = FakeWordPressClient(self.wp)
+            wp_settings = {
+                "WP_BASE_URL": "http://wp.test",
+                "WP_API_USER": "admin",
+                "WP_API_APP_PASSWORD": "fake app password",
+                "WP_DATABASE_URL": wp_db,
+            }
+        self.wordpress = wordpress
         port = free_port()
         self.app = create_app(
             {
@@ -95,17 +135,14 @@ class Stack:
                 "SIDECAR_ENV": "test",
                 "SIDECAR_DATABASE_URL": database_url,
                 "SIDECAR_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "SIDECAR_SHARED_SECRET": SHARED_SECRET,
-                "WP_BASE_URL": "http://wp.test",
-                "WP_API_USER": "admin",
-                "WP_API_APP_PASSWORD": "fake app password",
-                "WP_DATABASE_URL": wp_db,
+                "SIDECAR_SHARED_SECRET": self.shared_secret,
                 "PAYTABS_BASE_URL": self.sim_server.url,
                 "SIDECAR_ALERT_EMAIL": "false",
                 "CLOSE_DB_AFTER_REQUEST": True,
                 "clock": self.clock,
-                "wordpress": FakeWordPressClient(self.wp),
+                "wordpress": wordpress,
                 "alert_sink": lambda *a: self.alerts.append(a),
+                **wp_settings,
                 **settings,
             }
         )
@@ -129,7 +166,7 @@ class Stack:
                 "exp": int(self.clock()) + 7200,
                 "nonce": secrets.token_hex(8),
             },
-            SHARED_SECRET,
+            self.shared_secret,
         )
         base = {
             "group_id": str(group_id or self.group.id),
@@ -256,3 +293,5 @@ class Stack:
         self.sim_server.stop()
         self.sim.close()
         self.services.db.close()
+        if self.real_wp:
+            self.wp_session.close()

@@ -1,0 +1,288 @@
+"""Operator actions on one intent: its history, redrive, refund, reconcile with PayTabs.
+
+Each goes through ``apply_event`` (source ``operator``) under the intent's row lock and queues the
+job that does the work, so the worker's rules (idempotent fulfilment, never two refunds) hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sidecar import repository as repo
+from sidecar.db import Tx
+from sidecar.jobs import drain, enqueue, run_job
+from sidecar.repository import Intent
+from sidecar.services import Services
+from sidecar.states import AWAITING_CONFIRMATION, Event, InvalidTransition, State
+from sidecar.transitions import apply_event
+
+SOURCE = "operator"
+
+
+class OperatorRefused(Exception):
+    """The action does not apply to the intent in its current state (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an operator action did to one intent."""
+
+    ref: str
+    before: str
+    after: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """Return a JSON-ready dict."""
+        return {
+            "ref": self.ref,
+            "before": self.before,
+            "after": self.after,
+            "message": self.message,
+        }
+
+
+def redrive(services: Services, ref: str) -> Outcome:
+    """Send a stuck intent back to its worker: fulfilment again, or the refund that gave up."""
+    now = services.clock()
+    with services.db.transaction() as tx:
+        intent = _locked(tx, ref)
+        events = [t["event"] for t in repo.list_transitions(tx, intent.id)]
+        refund_gave_up = bool(events) and events[-1] == Event.REFUND_GAVE_UP.value
+        if intent.state == State.NEEDS_ATTENTION and refund_gave_up:
+            moved = _apply(tx, intent, Event.OPERATOR_REFUND, now, "redrive: refund again")
+            kind, message = "refund", "refund job queued again"
+        elif intent.state == State.NEEDS_ATTENTION:
+            moved = _apply(tx, intent, Event.OPERATOR_REDRIVE, now, "redrive", state_reason=None)
+            kind, message = "fulfil", "fulfilment job queued again"
+        elif intent.state == State.REFUNDING and _job_state(tx, intent.id, "refund") in (
+            None,
+            "failed",
+        ):
+            moved, kind, message = intent, "refund", "refund job had stopped: queued again"
+        else:
+            raise OperatorRefused(
+                f"{ref} is {intent.state}: only needs_attention intents (or refunding ones whose "
+                "refund job stopped) can be redriven"
+            )
+        enqueue(services, tx, intent.id, kind)
+    return Outcome(ref, intent.state.value, moved.state.value, message)
+
+
+def refund(services: Services, ref: str) -> Outcome:
+    """Move a paid or needs_attention intent to refunding and queue its refund job."""
+    now = services.clock()
+    with services.db.transaction() as tx:
+        intent = _locked(tx, ref)
+        if intent.state not in (State.PAID, State.NEEDS_ATTENTION):
+            raise OperatorRefused(
+                f"{ref} is {intent.state}: only paid or needs_attention intents can be refunded"
+            )
+        moved = _apply(
+            tx,
+            intent,
+            Event.OPERATOR_REFUND,
+            now,
+            "operator refund",
+            state_reason="operator_refund",
+        )
+        enqueue(services, tx, intent.id, "refund")
+    left = [
+        name
+        for name, present in (
+            (f"booking {intent.booking_id}", intent.booking_id is not None),
+            (f"membership of user {intent.wp_user_id}", intent.member_joined),
+        )
+        if present
+    ]
+    note = f"; WordPress still has {' and '.join(left)}: remove by hand" if left else ""
+    return Outcome(ref, intent.state.value, moved.state.value, "refund job queued" + note)
+
+
+def run_now(services: Services, ref: str, kinds: tuple[str, ...]) -> list[str]:
+    """Run the intent's due jobs of ``kinds`` in this process, in order; return their outcomes."""
+    outcomes = []
+    for kind in kinds:
+        while True:
+            with services.db.transaction() as tx:
+                intent = _locked(tx, ref)
+                job = repo.claim_job_for_intent(
+                    tx,
+                    intent_id=intent.id,
+                    kind=kind,
+                    now=services.clock(),
+                    lease_seconds=services.settings.job_lease_seconds,
+                )
+            if job is None:
+                break
+            outcomes.append(f"{kind}: {run_job(services, job)}")
+    return outcomes
+
+
+def reconcile(
+    services: Services, ref: str | None, since: float | None, limit: int = 500
+) -> list[Outcome]:
+    """Ask PayTabs again about intents still awaiting confirmation (one, or all since ``since``)."""
+    with services.db.transaction() as tx:
+        if ref is not None:
+            intents = [_locked(tx, ref)]
+            if intents[0].state not in AWAITING_CONFIRMATION:
+                raise OperatorRefused(
+                    f"{ref} is {intents[0].state}: only awaiting_payment, payment_failed and "
+                    "expired intents wait for a PayTabs confirmation"
+                )
+        else:
+            states = [s.value for s in AWAITING_CONFIRMATION]
+            intents = repo.list_intents_in_states(tx, states, since=since, limit=limit)
+        for intent in intents:
+            enqueue(services, tx, intent.id, "confirm")
+    drain(services, kinds=["confirm"], limit=2 * len(intents) + 10)
+    return [_after_confirmation(services, intent) for intent in intents]
+
+
+def _after_confirmation(services: Services, before: Intent) -> Outcome:
+    with services.db.transaction() as tx:
+        after = repo.get_intent(tx, before.id)
+        attempts = repo.list_job_attempts(tx, before.id)
+    assert after is not None
+    last = next((a for a in reversed(attempts) if a["kind"] == "confirm"), None)
+    if last is None:
+        message = "not queried"
+    else:
+        message = f"PayTabs query: {last['outcome'] or 'running'}"
+        message += f" ({last['error']})" if last["error"] else ""
+    if after.state == State.PAID:
+        message += "; the worker fulfils it next"
+    return Outcome(before.ref, before.state.value, after.state.value, message)
+
+
+def _locked(tx: Tx, ref: str) -> Intent:
+    intent = repo.find_intent_by_ref(tx, ref, lock=True)
+    if intent is None:
+        raise OperatorRefused(f"no intent with ref {ref}")
+    return intent
+
+
+def _apply(
+    tx: Tx, intent: Intent, event: Event, now: float, detail: str, **changes: object
+) -> Intent:
+    try:
+        return apply_event(tx, intent.id, event, source=SOURCE, now=now, detail=detail, **changes)
+    except InvalidTransition as exc:
+        raise OperatorRefused(f"{intent.ref}: {exc}") from exc
+
+
+def _job_state(tx: Tx, intent_id: int, kind: str) -> str | None:
+    job = repo.find_job(tx, intent_id, kind)
+    return job.state if job is not None else None
+
+
+def history(services: Services, ref: str) -> dict[str, Any] | None:
+    """Return the intent's facts and its timeline (transitions, notifications, job runs) by time."""
+    with services.db.transaction() as tx:
+        intent = repo.find_intent_by_ref(tx, ref)
+        if intent is None:
+            return None
+        transitions = repo.list_transitions(tx, intent.id)
+        notifications = repo.list_notifications(tx, intent.id)
+        jobs = repo.list_jobs(tx, intent.id)
+        attempts = repo.list_job_attempts(tx, intent.id)
+    events = [
+        *(
+            {
+                "at": t["at"],
+                "what": "transition",
+                "from": t["from_state"],
+                "to": t["to_state"],
+                "event": t["event"],
+                "source": t["source"],
+                "detail": t["detail"],
+            }
+            for t in transitions
+        ),
+        # Never the raw body or headers: they carry the buyer's personal data.
+        *(
+            {
+                "at": n["received_at"],
+                "what": "notification",
+                "channel": n["channel"],
+                "signature_ok": bool(n["signature_ok"]),
+                "outcome": n["outcome"],
+                "tran_ref": n["tran_ref"],
+            }
+            for n in notifications
+        ),
+        *(
+            {
+                "at": a["started_at"],
+                "what": "job",
+                "kind": a["kind"],
+                "attempt": a["attempt"],
+                "outcome": a["outcome"],
+                "error": a["error"],
+                "finished_at": a["finished_at"],
+            }
+            for a in attempts
+        ),
+    ]
+    events.sort(key=_timeline_order)
+    job_rows = [
+        {k: j[k] for k in ("kind", "state", "attempts", "run_after", "last_error")} for j in jobs
+    ]
+    return {"intent": _facts(intent), "timeline": events, "jobs": job_rows}
+
+
+# Ties (a frozen test clock, or one fast run) fall back to the order in which the steps happen:
+# checkout, notifications, then each job kind with the transitions it made right after its run.
+STEPS = {"checkout": 0, "notification": 1, "confirm": 2, "fulfil": 3, "refund": 4, "email": 5}
+EVENT_STEP = {
+    **dict.fromkeys(
+        ("payment_confirmed", "payment_confirmed_no_seat", "payment_failed"), "confirm"
+    ),
+    **dict.fromkeys(("fulfilment_started", "fulfilment_done", "fulfilment_gave_up"), "fulfil"),
+    "fulfilment_impossible": "fulfil",
+    **dict.fromkeys(("refund_confirmed", "refund_gave_up"), "refund"),
+}
+
+
+def _timeline_order(event: dict[str, Any]) -> tuple[float, int, int]:
+    if event["what"] == "transition":
+        step = "checkout" if event["from"] is None else EVENT_STEP.get(event["event"], "")
+        return event["at"], STEPS.get(step, len(STEPS)), 1
+    step = event["kind"] if event["what"] == "job" else "notification"
+    return event["at"], STEPS.get(step, len(STEPS)), 0
+
+
+def _facts(intent: Intent) -> dict[str, Any]:
+    """Return what operators need about an intent: no password, token hashes or page URLs."""
+    names = (
+        "ref",
+        "state",
+        "state_reason",
+        "group_id",
+        "bp_group_id",
+        "group_name",
+        "amount_minor",
+        "currency",
+        "email",
+        "wp_user_id",
+        "buyer_logged_in",
+        "user_created",
+        "booking_id",
+        "member_joined",
+        "confirmation_sent",
+        "tran_ref",
+        "refund_tran_ref",
+        "refund_status",
+        "refund_requested_at",
+        "hold_expires_at",
+        "paid_at",
+        "fulfilled_at",
+        "purged_at",
+        "created_at",
+        "updated_at",
+    )
+    facts = {name: getattr(intent, name) for name in names}
+    facts["state"] = intent.state.value
+    return facts

@@ -16,7 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     the demo, ready-made services under lower-case keys (``clock``, ``wordpress``, ``db``...).
     """
     from sidecar.config import load_settings
-    from sidecar.crashpoints import crash_hook
+    from sidecar.crashpoints import crash_hook, unsafe_test_switches
     from sidecar.services import build_services
     from sidecar.web import checkout, health, metrics, paytabs, status
     from sidecar.web.responses import register_error_handlers
@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     hook = crash_hook(env, settings.environment)
     if hook is not None:
         overrides.setdefault("crash_point", hook)
+    overrides.update(unsafe_test_switches(env, settings.environment))
     app.extensions["sidecar"] = build_services(settings, overrides)
     for blueprint in (checkout.bp, paytabs.bp, status.bp, health.bp, metrics.bp):
         app.register_blueprint(blueprint)

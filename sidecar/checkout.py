@@ -105,10 +105,8 @@ def _replay_if_resubmitted(
             if intent is None:
                 return None
             if (
-                (intent.email != form.email
-                and not intent.buyer_logged_in)
-                or intent.group_id != form.group_id
-            ):
+                intent.email != form.email and not intent.buyer_logged_in
+            ) or intent.group_id != form.group_id:
                 raise CheckoutRejected(
                     "idempotency_conflict",
                     "This form was already used for another registration; please reload the page.",
@@ -203,6 +201,7 @@ def _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip)
         with services.db.transaction() as tx:
             repo.lock_group(tx, group.id)
             held = repo.count_unbooked_holds(tx, group.id)
+            tx.race_window()
             if group.seats_taken + held >= group.capacity:
                 raise CheckoutRejected("group_full", "Sorry, this group is full.", "group_id", 409)
             intent_id = repo.insert_intent(tx, values)

@@ -1,4 +1,5 @@
-"""Test-only crash switch: SIDECAR_CRASH_AT kills the process (SIGKILL) at a named point.
+"""Test-only switches: SIDECAR_CRASH_AT kills the process (SIGKILL) at a named point, and
+SIDECAR_TEST_UNSAFE turns protections off so race tests can show their negative control.
 
 Used by the reliability tests to prove that a crash anywhere loses nothing and duplicates nothing.
 It is refused when SIDECAR_ENV is production, so it cannot be left on by mistake.
@@ -53,3 +54,26 @@ def crash_hook(env: Mapping[str, str], environment: str) -> Callable[[str], None
             os.kill(os.getpid(), signal.SIGKILL)
 
     return hook
+
+
+UNSAFE_SWITCHES = frozenset({"skip_locks", "widen_races"})
+
+
+def unsafe_test_switches(env: Mapping[str, str], environment: str) -> dict[str, object]:
+    """Return the protections SIDECAR_TEST_UNSAFE switches off (negative controls only)."""
+    names = {n.strip() for n in env.get("SIDECAR_TEST_UNSAFE", "").split(",") if n.strip()}
+    if not names:
+        return {}
+    if environment == "production":
+        raise ConfigError(
+            "SIDECAR_TEST_UNSAFE is a test-only switch and is refused when SIDECAR_ENV=production"
+        )
+    unknown = names - UNSAFE_SWITCHES
+    if unknown:
+        raise ConfigError(
+            f"SIDECAR_TEST_UNSAFE names unknown switches: {', '.join(sorted(unknown))}"
+        )
+    return {
+        "skip_locks": "skip_locks" in names,
+        "race_pause": 0.3 if "widen_races" in names else 0.0,
+    }

@@ -105,19 +105,29 @@ def connect(url: DatabaseURL, *, read_only: bool = False) -> Any:
 class Tx:
     """One open transaction: run statements, fetch dict rows."""
 
-    def __init__(self, conn: Any, dialect: str) -> None:
+    def __init__(
+        self, conn: Any, dialect: str, *, skip_locks: bool = False, race_pause: float = 0.0
+    ):
         self.conn = conn
         self.dialect = dialect
+        # Test-only switches (SIDECAR_TEST_UNSAFE), for the negative controls of the race tests.
+        self.skip_locks = skip_locks
+        self.race_pause = race_pause
 
     @property
     def for_update(self) -> str:
         """The row-locking suffix for SELECTs (SQLite already holds the write lock)."""
-        return " FOR UPDATE" if self.dialect == "mysql" else ""
+        return " FOR UPDATE" if self.dialect == "mysql" and not self.skip_locks else ""
 
     @property
     def skip_locked(self) -> str:
         """The suffix for claim queries: other workers skip rows this one holds."""
-        return " FOR UPDATE SKIP LOCKED" if self.dialect == "mysql" else ""
+        return " FOR UPDATE SKIP LOCKED" if self.dialect == "mysql" and not self.skip_locks else ""
+
+    def race_window(self) -> None:
+        """Widen a critical section when a test asks for it (no-op in normal runs)."""
+        if self.race_pause:
+            time.sleep(self.race_pause)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement and return its cursor."""
@@ -169,9 +179,11 @@ def _raise_mysql_operational(exc: pymysql.err.OperationalError) -> None:
 class Database:
     """The sidecar's store: one connection per thread, transactions through ``transaction()``."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, skip_locks: bool = False, race_pause: float = 0.0) -> None:
         self.url = DatabaseURL.parse(url)
         self.dialect = self.url.dialect
+        self.skip_locks = skip_locks
+        self.race_pause = race_pause
         self._local = threading.local()
 
     def __repr__(self) -> str:
@@ -197,7 +209,7 @@ class Database:
     def transaction(self) -> Iterator[Tx]:
         """Open a transaction: commit when the block ends, roll back if it raises."""
         conn = self._begin_with_reconnect()
-        tx = Tx(conn, self.dialect)
+        tx = Tx(conn, self.dialect, skip_locks=self.skip_locks, race_pause=self.race_pause)
         try:
             yield tx
         except BaseException:

@@ -81,7 +81,12 @@ def build_services(settings: Settings, overrides: dict[str, Any] | None = None) 
         )
     return Services(
         settings=settings,
-        db=overrides.pop("db", None) or Database(settings.database_url),
+        db=overrides.pop("db", None)
+        or Database(
+            settings.database_url,
+            skip_locks=bool(overrides.pop("skip_locks", False)),
+            race_pause=float(overrides.pop("race_pause", 0.0)),
+        ),
         credentials=overrides.pop("credentials", None) or CredentialStore(settings, clock),
         wordpress=wordpress,
         clock=clock,

@@ -29,6 +29,7 @@ def apply_event(
     intent = repo.get_intent(tx, intent_id, lock=True)
     if intent is None:
         raise IntentNotFound(f"intent {intent_id} does not exist")
+    tx.race_window()
     new_state = next_state(intent.state, event)
     repo.update_intent(tx, intent.id, now, state=new_state, **changes)
     repo.insert_transition(

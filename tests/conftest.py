@@ -72,3 +72,23 @@ def maria_stack(tmp_path: Path, mariadb_url: str) -> Iterator[Any]:
     s = Stack(tmp_path, mariadb_url)
     yield s
     s.close()
+
+
+@pytest.fixture
+def unsafe_stack(tmp_path: Path, mariadb_url: str) -> Iterator[Any]:
+    """The stack on MariaDB with the locks switched off and the race windows widened."""
+    from tests.support.stack import Stack
+
+    s = Stack(tmp_path, mariadb_url, SIDECAR_TEST_UNSAFE="skip_locks,widen_races")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def widened_stack(tmp_path: Path, mariadb_url: str) -> Iterator[Any]:
+    """The stack on MariaDB with the real locks and the same widened race windows."""
+    from tests.support.stack import Stack
+
+    s = Stack(tmp_path, mariadb_url, SIDECAR_TEST_UNSAFE="widen_races")
+    yield s
+    s.close()

@@ -141,3 +141,54 @@ def test_races_two_buyers_for_the_last_seat(maria_stack: Any) -> None:
         )
         == 1
     )
+
+
+def race_two_confirmations(stack: Any) -> int:
+    intent = stack.start()
+    stack.pay(intent)
+    stack.deliver_ipns()
+    job = job_for(stack, intent.id, "confirm")
+
+    def confirm() -> str:
+        try:
+            return confirmation.run_confirmation(stack.services, job)
+        finally:
+            stack.services.db.close()
+
+    run_together(confirm, confirm)
+    return stack.count("transitions", "intent_id = ? AND to_state = 'paid'", (intent.id,))
+
+
+def race_last_seat(stack: Any) -> int:
+    url = stack.server.url
+    forms = [stack.form(stack.small_group.id) for _ in range(2)]
+
+    def buy(form: dict[str, str]) -> int:
+        return requests.post(
+            f"{url}/therapy/checkout", data=form, allow_redirects=False, timeout=30
+        ).status_code
+
+    run_together(*[lambda f=f: buy(f) for f in forms])
+    return stack.count(
+        "intents", "group_id = ? AND state = 'awaiting_payment'", (stack.small_group.id,)
+    )
+
+
+def test_races_negative_control_confirmation_without_locks_transitions_twice(
+    unsafe_stack: Any,
+) -> None:
+    """With the row lock off, the same race really does move the intent twice."""
+    assert race_two_confirmations(unsafe_stack) == 2
+
+
+def test_races_confirmation_with_locks_holds_in_the_same_window(widened_stack: Any) -> None:
+    assert race_two_confirmations(widened_stack) == 1
+
+
+def test_races_negative_control_last_seat_without_locks_is_sold_twice(unsafe_stack: Any) -> None:
+    """With the group lock off, two buyers both get the last seat."""
+    assert race_last_seat(unsafe_stack) == 2
+
+
+def test_races_last_seat_with_locks_holds_in_the_same_window(widened_stack: Any) -> None:
+    assert race_last_seat(widened_stack) == 1

@@ -58,11 +58,10 @@ class Discrepancy:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the three parties say: intents, PayTabs by cart id, bookings and members by BP group.
+    """What the three parties say: intents, PayTabs by cart id, bookings and members by BP group."""
 
-    ``intents`` are checked in full; ``other_intents`` (outside the window, named by bookings)
-    only back their bookings. A cart missing from ``transactions`` was not asked about.
-    """
+    # ``intents`` are checked in full; ``other_intents`` (outside the window, named by bookings)
+    # only back their bookings. A cart missing from ``transactions`` was not asked about.
 
     intents: Sequence[Intent]
     transactions: Mapping[str, Sequence[Transaction]]

@@ -232,7 +232,7 @@ def print_outcomes(
 @with_appcontext
 def redrive(ref: str, now_: bool, as_json: bool) -> None:
     """Redrive a needs_attention intent (fulfil again, or retry the refund that gave up)."""
-    act(lambda s: ops.redrive(s, ref), ref, now_, as_json)
+    act(lambda s: ops.redrive(s, ref), ref, ("fulfil", "refund", "email") if now_ else (), as_json)
 
 
 @click.command()
@@ -242,15 +242,15 @@ def redrive(ref: str, now_: bool, as_json: bool) -> None:
 @with_appcontext
 def refund(ref: str, now_: bool, as_json: bool) -> None:
     """Refund a paid or needs_attention intent (the worker's never-twice rules apply)."""
-    act(lambda s: ops.refund(s, ref), ref, now_, as_json)
+    act(lambda s: ops.refund(s, ref), ref, ("refund", "email") if now_ else (), as_json)
 
 
-def act(action: Any, ref: str, run_now: bool, as_json: bool) -> None:
+def act(action: Any, ref: str, kinds: tuple[str, ...], as_json: bool) -> None:
     """Run an operator action, then (with --now) its jobs; exit 1 when the state refuses it."""
     s = services()
     try:
         outcome = action(s)
-        ran = ops.run_now(s, ref, ("fulfil", "refund", "email")) if run_now else []
+        ran = ops.run_now(s, ref, kinds)
         if ran:
             with s.db.transaction() as tx:
                 latest = repo.find_intent_by_ref(tx, ref)

@@ -258,43 +258,23 @@ def gauge_families(tx: Tx, now: float) -> list[Metric]:
     for kind in sorted(set(JOB_KINDS) | {k for k, _ in open_jobs}):
         for job_state in OPEN_JOB_STATES:
             jobs.add_metric([kind, job_state], open_jobs.get((kind, job_state), 0))
-    return [
-        intents,
-        jobs,
-        _age(
-            "sidecar_oldest_unfulfilled_paid_seconds",
-            "Age of the oldest intent paid but not yet fulfilled (0 when none)",
-            repo.oldest_paid_unfulfilled_at(tx),
-            now,
-            default=0.0,
-        ),
-        _age(
-            "sidecar_oldest_due_job_seconds",
-            "How long the longest-waiting due job has waited",
-            repo.oldest_due_job_at(tx, now),
-            now,
-            default=0.0,
-        ),
-        _age(
-            "sidecar_seconds_since_last_ipn",
-            "Seconds since the last IPN with a valid signature (absent before the first)",
-            repo.last_genuine_notification_at(tx, "ipn"),
-            now,
-        ),
-        _age(
-            "sidecar_seconds_since_last_sweep",
-            "Seconds since the worker's last sweep (absent before the first)",
-            repo.worker_mark_at(tx, "sweep"),
-            now,
-        ),
-    ]
+    ages = [
+        # (name, help, since when, value when there is nothing: 0, or None for no sample)
+        ("sidecar_oldest_unfulfilled_paid_seconds", "Age of the oldest paid, unfulfilled intent",
+         repo.oldest_paid_unfulfilled_at(tx), 0.0),
+        ("sidecar_oldest_due_job_seconds", "How long the longest-waiting due job has waited",
+         repo.oldest_due_job_at(tx, now), 0.0),
+        ("sidecar_seconds_since_last_ipn", "Seconds since the last IPN with a valid signature",
+         repo.last_genuine_notification_at(tx, "ipn"), None),
+        ("sidecar_seconds_since_last_sweep", "Seconds since the worker's last sweep",
+         repo.worker_mark_at(tx, "sweep"), None),
+    ]  # fmt: skip
+    return [intents, jobs, *(_age(name, doc, since, now, none) for name, doc, since, none in ages)]
 
 
-def _age(
-    name: str, doc: str, since: float | None, now: float, default: float | None = None
-) -> Metric:
+def _age(name: str, doc: str, since: float | None, now: float, none: float | None) -> Metric:
     family = GaugeMetricFamily(name, doc)
-    value = max(0.0, now - since) if since is not None else default
+    value = max(0.0, now - since) if since is not None else none
     if value is not None:
         family.add_metric([], value)
     return family

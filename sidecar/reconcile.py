@@ -189,48 +189,29 @@ def history(services: Services, ref: str) -> dict[str, Any] | None:
         jobs = repo.list_jobs(tx, intent.id)
         attempts = repo.list_job_attempts(tx, intent.id)
     events = [
-        *(
-            {
-                "at": t["at"],
-                "what": "transition",
-                "from": t["from_state"],
-                "to": t["to_state"],
-                "event": t["event"],
-                "source": t["source"],
-                "detail": t["detail"],
-            }
-            for t in transitions
-        ),
-        # Never the raw body or headers: they carry the buyer's personal data.
-        *(
-            {
-                "at": n["received_at"],
-                "what": "notification",
-                "channel": n["channel"],
-                "signature_ok": bool(n["signature_ok"]),
-                "outcome": n["outcome"],
-                "tran_ref": n["tran_ref"],
-            }
-            for n in notifications
-        ),
-        *(
-            {
-                "at": a["started_at"],
-                "what": "job",
-                "kind": a["kind"],
-                "attempt": a["attempt"],
-                "outcome": a["outcome"],
-                "error": a["error"],
-                "finished_at": a["finished_at"],
-            }
-            for a in attempts
-        ),
-    ]
+        *({"at": t["at"], "what": "transition", **_pick(t, TRANSITION)} for t in transitions),
+        *({"at": n["received_at"], "what": "notification", **_pick(n, NOTIFICATION)}
+          for n in notifications),
+        *({"at": a["started_at"], "what": "job", **_pick(a, ATTEMPT)} for a in attempts),
+    ]  # fmt: skip
     events.sort(key=_timeline_order)
-    job_rows = [
-        {k: j[k] for k in ("kind", "state", "attempts", "run_after", "last_error")} for j in jobs
-    ]
+    job_rows = [_pick(j, ("kind", "state", "attempts", "run_after", "last_error")) for j in jobs]
     return {"intent": _facts(intent), "timeline": events, "jobs": job_rows}
+
+
+# What the timeline shows of each row. Never a notification's body or headers: personal data.
+TRANSITION = {"from": "from_state", "to": "to_state", "event": "event", "source": "source",
+              "detail": "detail"}  # fmt: skip
+NOTIFICATION = {"channel": "channel", "signature_ok": "signature_ok", "outcome": "outcome",
+                "tran_ref": "tran_ref"}  # fmt: skip
+ATTEMPT = {"kind": "kind", "attempt": "attempt", "outcome": "outcome", "error": "error",
+           "finished_at": "finished_at"}  # fmt: skip
+
+
+def _pick(row: dict[str, Any], names: Any) -> dict[str, Any]:
+    """Return the named columns of a row (``names`` maps output keys to columns, or lists them)."""
+    pairs = names.items() if isinstance(names, dict) else ((n, n) for n in names)
+    return {key: bool(row[col]) if col == "signature_ok" else row[col] for key, col in pairs}
 
 
 # Ties (a frozen test clock, or one fast run) fall back to the order in which the steps happen:

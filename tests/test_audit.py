@@ -146,7 +146,7 @@ def test_audit_double_refund_and_over_capacity_are_reported() -> None:
     refunds = [txn(f"R{n}", "tp_a", "Refund", "A", prev="S-tp_a") for n in (1, 2)]
     others = [intent(f"tp_{n}", id=n) for n in "xyz"]
     bookings = [Booking(n, i.ref, 10, 20 + n, True) for n, i in enumerate(others)]
-    txns = [txn("S-tp_a", "tp_a"), *refunds, *(txn(i.tran_ref, i.ref) for i in others)]
+    txns = [txn("S-tp_a", "tp_a"), *refunds, *(txn(f"S-{i.ref}", i.ref) for i in others)]
     members = [20, 21, 22]
     found = find_discrepancies(snapshot([gone, *others], txns, bookings, members), Rules(NOW))
     assert ("double_refund", "tp_a") in kinds(found)

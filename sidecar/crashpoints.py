@@ -45,13 +45,22 @@ def crash_hook(env: Mapping[str, str], environment: str) -> Callable[[str], None
             f"SIDECAR_CRASH_AT names an unknown point {name!r}; known: {', '.join(sorted(POINTS))}"
         )
     remaining = [int(nth) if nth.isdigit() else 1]
+    once_file = env.get("SIDECAR_CRASH_ONCE_FILE", "").strip()
 
     def hook(point: str) -> None:
         if point != name:
             return
         remaining[0] -= 1
-        if remaining[0] <= 0:
-            os.kill(os.getpid(), signal.SIGKILL)
+        if remaining[0] > 0:
+            return
+        if once_file:
+            # Only the first process to get here dies; restarted processes run on (the marker file
+            # survives the SIGKILL, a counter in memory would not).
+            try:
+                os.close(os.open(once_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return
+        os.kill(os.getpid(), signal.SIGKILL)
 
     return hook
 

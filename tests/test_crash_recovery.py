@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from sidecar.states import State
+from tests.support.mariadb import free_port
 from tests.support.processes import start_worker, stop, wait_for
 
 CONFIRMATION_POINTS = ["after_job_claimed", "after_paid_transition"]
@@ -69,3 +73,82 @@ def test_crash_during_fulfilment_fulfils_exactly_once(
     assert len(users) == 1, (creates, users)
     assert len(stack.wp.find_bookings(intent_ref=intent.ref)) == 1
     assert stack.wp.member(intent.bp_group_id, done.wp_user_id) is not None
+
+
+@pytest.mark.parametrize("point", ["before_refund_call", "after_refund_call"])
+def test_crash_around_the_refund_call_refunds_exactly_once(
+    maria_stack: Any, tmp_path: Path, point: str
+) -> None:
+    stack = maria_stack
+    intent = stack.start()
+    stack.pay(intent)
+    stack.deliver_ipns()
+    stack.wp.set_group_open(stack.group.id, False)  # fulfilment will be impossible: refund
+    crash_then_recover(
+        stack, tmp_path, point, lambda: stack.intent(intent.ref).state == State.REFUNDED
+    )
+    refunds = [
+        t
+        for t in stack.sim.ledger()
+        if t["tran_type"].lower() == "refund" and t["previous_tran_ref"] == intent.tran_ref
+    ]
+    assert len(refunds) == 1, refunds
+    assert refunds[0]["status"] == "A"
+
+
+def test_crash_of_the_web_process_after_logging_an_ipn_loses_nothing(
+    maria_stack: Any, tmp_path: Path
+) -> None:
+    """gunicorn's worker is killed right after the IPN is logged; PayTabs' retry and the worker
+    finish the job once."""
+    stack = maria_stack
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = stack.process_env(
+        SIDECAR_PUBLIC_URL=url,
+        SIDECAR_CRASH_AT="after_notification_logged",
+        SIDECAR_CRASH_ONCE_FILE=str(tmp_path / "crashed-once"),
+    )
+    stack.sim.configure(ipn_retry_delays=(0.5, 1.0, 2.0, 2.0, 2.0))
+    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
+    web = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "app:create_app()",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        assert wait_for(lambda: _answers(url), 30, web)
+        form = stack.form()
+        response = requests.post(
+            f"{url}/therapy/checkout", data=form, allow_redirects=False, timeout=30
+        )
+        assert response.status_code == 303
+        intent = stack.intent_by_key(form["idempotency_key"])
+        stack.pay(intent)
+        stack.deliver_ipns()
+        assert (tmp_path / "crashed-once").exists()
+        stack.clock.advance(60)  # the web process stamps jobs with the real time
+        stack.drain()
+        assert stack.intent(intent.ref).state == State.FULFILLED
+        assert stack.count("notifications", "intent_id = ? AND channel = 'ipn'", (intent.id,)) >= 2
+        assert stack.count("transitions", "intent_id = ? AND to_state = 'paid'", (intent.id,)) == 1
+    finally:
+        web.terminate()
+        web.wait(30)
+        log.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/healthz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False

@@ -53,8 +53,11 @@ def migrate() -> None:
 @with_appcontext
 def worker() -> None:
     """Run the worker: the job queue (confirm, fulfil, refund, email) and the sweeps."""
+    from sidecar.logging_setup import configure_logging, remember_server_key
     from sidecar.worker import run_worker
 
+    configure_logging("worker", app_services().settings)  # JSON lines, secrets redacted
+    remember_server_key(app_services())
     run_worker(app_services())
 
 

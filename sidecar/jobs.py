@@ -14,6 +14,7 @@ from typing import Any
 
 from sidecar import repository as repo
 from sidecar.errors import DatabaseBusy, DatabaseUnavailable
+from sidecar.logging_setup import correlated_job
 from sidecar.paytabs import PayTabsError, PayTabsProtocolError
 from sidecar.repository import Job
 from sidecar.services import Services
@@ -85,6 +86,7 @@ def drain(services: Services, *, limit: int = 100, kinds: list[str] | None = Non
     return ran
 
 
+@correlated_job  # log lines (and wp_bridge's) carry the job's intent id
 def run_job(services: Services, job: Job) -> str:
     """Run one claimed job and record the attempt and its outcome."""
     with services.db.transaction() as tx:

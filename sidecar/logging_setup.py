@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
-from typing import IO, Any, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 from urllib.parse import quote, quote_plus, urlsplit
 
 from flask.logging import default_handler as flask_default_handler
@@ -29,6 +29,7 @@ REDACTED = "[REDACTED]"
 MIN_SECRET_LENGTH = 6
 _INSTALLED = "_sidecar_json_handler"
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # Order matters: whole tokens and keys first, then name=value pairs, then personal data.
 _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
@@ -163,13 +164,14 @@ def correlation(value: str | int | None) -> Iterator[None]:
         CORRELATION.reset(token)
 
 
-def correlated_job(run: Callable[..., T]) -> Callable[..., T]:
+def correlated_job(run: Callable[P, T]) -> Callable[P, T]:
     """Decorate ``run_job(services, job)`` so its log lines (and wp_bridge's) name the intent."""
 
     @wraps(run)
-    def wrapper(services: Any, job: Any, *args: Any, **kwargs: Any) -> T:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        job = args[1] if len(args) > 1 else kwargs.get("job")
         with correlation(getattr(job, "intent_id", None)):
-            return run(services, job, *args, **kwargs)
+            return run(*args, **kwargs)
 
     return wrapper
 
@@ -201,9 +203,11 @@ def configure_logging(
 ) -> Redactor:
     """Send every log record (root logger) to ``stream`` as redacted JSON lines; return the redactor.
 
-    Calling it again replaces the handler it installed before, so a reload does not double lines.
+    Calling it again replaces the handler it installed before (a reload does not double lines)
+    but keeps its redactor, which other handlers (gunicorn's) may share, and adds to it.
     """
-    redactor = Redactor(secrets)
+    redactor = current_redactor() or Redactor()
+    redactor.add(*secrets)
     if settings is not None:
         redactor.add(*settings_secrets(settings))
     handler = logging.StreamHandler(stream or sys.stderr)
@@ -214,6 +218,7 @@ def configure_logging(
     logging.getLogger("sidecar").removeHandler(flask_default_handler)  # plain text, unfiltered
     for old in [h for h in root.handlers if getattr(h, _INSTALLED, False)]:
         root.removeHandler(old)
+        old.close()
     for other in list(root.handlers):  # basicConfig's plain-text handler would print twice
         if type(other) is logging.StreamHandler:
             root.removeHandler(other)

@@ -187,3 +187,24 @@ def test_status_logged_in_buyer_gets_no_login_link(stack: Any) -> None:
 def test_status_unknown_reference_is_404(stack: Any) -> None:
     assert stack.client.get("/therapy/status/tp_nope").status_code == 404
     assert stack.client.get("/therapy/status/..%2F..").status_code == 404
+
+
+def test_status_without_javascript_refreshes_then_sends_the_paying_browser_to_log_in(
+    stack: Any,
+) -> None:
+    nav = {"Accept": "text/html,application/xhtml+xml", "Sec-Fetch-Mode": "navigate"}
+    form = stack.form()
+    stack.checkout(form)
+    intent = stack.intent_by_key(form["idempotency_key"])
+    waiting = stack.client.get(f"/therapy/status/{intent.ref}", headers=nav)
+    assert waiting.status_code == 200
+    assert 'http-equiv="refresh"' in waiting.get_data(as_text=True)
+    assert "waiting for PayTabs" in waiting.get_data(as_text=True)
+    stack.pay(intent)
+    stack.deliver_ipns()
+    stack.drain()
+    done = stack.client.get(f"/therapy/status/{intent.ref}", headers=nav)
+    assert done.status_code == 303
+    assert "rest_route=/therapy-sidecar/v1/login" in done.headers["Location"]
+    stranger = stack.app.test_client().get(f"/therapy/status/{intent.ref}", headers=nav)
+    assert stranger.status_code == 303 and stranger.headers["Location"] == intent.thank_you_url

@@ -134,7 +134,8 @@ def test_status_page_polls_the_sidecar(wp: WPSite) -> None:
     assert '"interval":1500' in markup
     assert "login_url" in markup
     assert "redirect_url" in markup
-    assert '<noscript><meta http-equiv="refresh" content="3">' in markup
+    assert '<noscript><meta http-equiv="refresh" content="3;url=' in markup
+    assert "/therapy/status/" in markup.split("<noscript>")[1]
     assert f'href="{wp.base_url}/therapy-registration/"' in markup
 
 

@@ -349,7 +349,11 @@ function shortcode_status( $atts ): string {
 	);
 	$out .= $back_html( ! $failed_code );
 	if ( ! $failed_code ) {
-		$out .= '<noscript><meta http-equiv="refresh" content="3"><p>This page refreshes itself every few seconds until your registration is complete.</p></noscript>';
+		// Without JavaScript the sidecar's own status page takes over: it refreshes itself and,
+		// once the registration is complete, sends the paying browser through the login link.
+		$out .= '<noscript><meta http-equiv="refresh" content="3;url=' . esc_url( $status_url ) . '"><p>'
+			. 'This page will take you to your registration status in a few seconds. '
+			. '<a href="' . esc_url( $status_url ) . '">Check your registration now</a>.</p></noscript>';
 	}
 	$out .= '</div>';
 

@@ -1,0 +1,245 @@
+"""JSON log lines, the correlation id (requests, jobs, wp_bridge) and redaction of secrets."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sidecar import jobs
+from sidecar.logging_setup import (
+    CORRELATION,
+    Redactor,
+    configure_logging,
+    correlated_job,
+    correlation,
+    remember_server_key,
+)
+from tests.support.stack import SERVER_KEY, SHARED_SECRET, Stack
+
+CARD = "4111 1111 1111 1111"
+FORM_PASSWORD = "Correct-Horse-Battery-9"
+
+
+@pytest.fixture
+def clean_root_logger() -> Iterator[None]:
+    """Restore the root logger's handlers and level after a test that configures logging."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.fixture
+def captured(clean_root_logger: None) -> io.StringIO:
+    """JSON logging of a worker process into a buffer."""
+    stream = io.StringIO()
+    configure_logging("worker", stream=stream, level="DEBUG")
+    return stream
+
+
+@pytest.fixture
+def lone(tmp_path: Path) -> Iterator[Stack]:
+    """The payment stack on SQLite."""
+    s = Stack(tmp_path, f"sqlite:///{tmp_path / 'sidecar.sqlite3'}")
+    yield s
+    s.close()
+
+
+def lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    """Parse every line written so far (each must be one JSON object)."""
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_logging_writes_one_json_object_per_line(captured: io.StringIO) -> None:
+    logging.getLogger("sidecar.test").info("hello %s", "world")
+    logging.getLogger("sidecar.test").warning("two\nlines")
+    first, second = lines(captured)
+    assert first["message"] == "hello world" and first["level"] == "info"
+    assert first["logger"] == "sidecar.test" and first["role"] == "worker"
+    assert isinstance(first["pid"], int) and first["ts"].endswith("Z")
+    assert second["message"] == "two\nlines"
+    assert "ref" not in first and "intent_id" not in first
+
+
+def test_logging_exceptions_become_an_exc_field(captured: io.StringIO) -> None:
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logging.getLogger("sidecar.test").exception("failed")
+    (line,) = lines(captured)
+    assert line["message"] == "failed" and "RuntimeError: boom" in line["exc"]
+
+
+def test_logging_correlation_names_the_intent_and_is_reset(captured: io.StringIO) -> None:
+    log = logging.getLogger("sidecar.test")
+    with correlation("tp_abc"):
+        log.info("by ref")
+        with correlation(42):
+            log.info("by id")
+        log.info("ref again")
+    log.info("none")
+    by_ref, by_id, again, none = lines(captured)
+    assert by_ref["ref"] == "tp_abc" and by_id["intent_id"] == 42 and again["ref"] == "tp_abc"
+    assert "ref" not in none and CORRELATION.get() is None
+
+
+def test_logging_wp_bridge_records_carry_the_correlation(captured: io.StringIO) -> None:
+    with correlation("tp_wp"):
+        logging.getLogger("wp_bridge.client").warning("WordPress answered 502")
+    (line,) = lines(captured)
+    assert line["logger"] == "wp_bridge.client" and line["ref"] == "tp_wp"
+
+
+def test_logging_correlated_job_sets_the_intent_id() -> None:
+    seen: list[object] = []
+
+    @correlated_job
+    def run(services: object, job: object) -> str:
+        seen.append(CORRELATION.get())
+        return "done"
+
+    class Job:
+        intent_id = 7
+
+    assert run(None, Job()) == "done" and seen == [7] and CORRELATION.get() is None
+    assert hasattr(jobs.run_job, "__wrapped__"), "sidecar.jobs.run_job is correlated"
+
+
+def test_logging_worker_jobs_log_with_their_intent_id(lone: Stack, captured: io.StringIO) -> None:
+    intent = lone.start()
+    lone.pay(intent)
+    lone.deliver_ipns()
+    lone.drain()
+    job_lines = [line for line in lines(captured) if line["logger"] == "sidecar.jobs"]
+    assert job_lines, "run_job logs each job"
+    assert all(line.get("intent_id") == intent.id for line in job_lines)
+
+
+def test_logging_status_requests_carry_ref_and_request_id(
+    lone: Stack, captured: io.StringIO
+) -> None:
+    @lone.app.after_request
+    def _log(response: Any) -> Any:
+        logging.getLogger("sidecar.web.test").info("answered %s", response.status_code)
+        return response
+
+    lone.client.get("/therapy/status/tp_known_ref", headers={"X-Request-Id": "req-123"})
+    lone.client.get("/therapy/status/tp_other", headers={"X-Request-Id": 'bad"id x'})
+    lone.client.get("/healthz")
+    first, second, third = [
+        line for line in lines(captured) if line["logger"] == "sidecar.web.test"
+    ]
+    assert first["ref"] == "tp_known_ref" and first["request_id"] == "req-123"
+    assert second["ref"] == "tp_other" and len(second["request_id"]) == 16
+    assert "ref" not in third and third["request_id"]
+    assert CORRELATION.get() is None
+
+
+def secrets_of(stack: Stack) -> list[str]:
+    """The values that must never reach a log line."""
+    return [
+        SERVER_KEY,
+        SHARED_SECRET,
+        stack.services.settings.wp_api_app_password.reveal(),
+        FORM_PASSWORD,
+        CARD,
+        CARD.replace(" ", ""),
+        "amal.haddad@example.com",
+    ]
+
+
+def test_redaction_removes_real_secrets_from_messages_args_and_exceptions(
+    lone: Stack, clean_root_logger: None
+) -> None:
+    stream = io.StringIO()
+    configure_logging("web", lone.services.settings, stream=stream, level="DEBUG")
+    remember_server_key(lone.services)
+    log = logging.getLogger("sidecar.test")
+    app_password = lone.services.settings.wp_api_app_password.reveal()
+    log.info("server key %s and secret %s", SERVER_KEY, SHARED_SECRET)
+    log.info(f"app password {app_password} / compact {app_password.replace(' ', '')}")
+    log.info("form %r", {"password": FORM_PASSWORD, "email": "amal.haddad@example.com"})
+    log.warning("card %s paid, also %s", CARD, CARD.replace(" ", "-"))
+    log.info(
+        "headers %s",
+        {"Authorization": "Basic YWRtaW46ZmFrZSBhcHAgcGFzc3dvcmQ=", "Signature": "ab12"},
+    )
+    try:
+        raise ValueError(f"PayTabs refused key {SERVER_KEY} for amal.haddad@example.com")
+    except ValueError:
+        log.exception("request failed with password=%s", FORM_PASSWORD)
+    output = stream.getvalue()
+    for secret in secrets_of(lone):
+        assert secret not in output, secret
+    assert "YWRtaW46" not in output and "ab12" not in output
+    assert "[CARD ****1111]" in output and "a***@example.com" in output
+    assert len(lines(stream)) == 6
+
+
+def test_redaction_keeps_secrets_out_of_a_whole_payment(
+    lone: Stack, clean_root_logger: None
+) -> None:
+    stream = io.StringIO()
+    configure_logging("web", lone.services.settings, stream=stream, level="DEBUG")
+    remember_server_key(lone.services)
+    form = lone.form(email="amal.haddad@example.com", password=FORM_PASSWORD)
+    response = lone.checkout(form)
+    assert response.status_code == 303
+    intent = lone.intent_by_key(form["idempotency_key"])
+    fields = lone.pay(intent, card=CARD.replace(" ", ""))
+    logging.getLogger("sidecar.test").info("return fields: %s", fields)
+    lone.post_return(fields)
+    lone.deliver_ipns()
+    lone.drain()
+    assert lone.intent(intent.ref).state.value == "fulfilled"
+    output = stream.getvalue()
+    assert output.count("\n") >= 5
+    for secret in secrets_of(lone):
+        assert secret not in output, secret
+    assert fields["signature"] not in output
+
+
+def test_redaction_masks_secret_shapes_without_knowing_them() -> None:
+    redact = Redactor()
+    text = redact(
+        "key SABCDEFGHI-JKLMNOPQRS-TUVWXYZ012 token eyJ0eXAiOiJmb3JtIn0abc."
+        + "A" * 43
+        + " mysql://u:pw-123456@db/x password: 'two words' 5500-0000-0000-0004"
+    )
+    assert "SABCDEFGHI" not in text and "AAAA" not in text and "pw-123456" not in text
+    assert "two words" not in text and "[CARD ****0004]" in text
+    assert redact("tran TST2401234567890 at 1700000000.5 phone +966500000000") == (
+        "tran TST2401234567890 at 1700000000.5 phone +966500000000"
+    )
+
+
+def test_redaction_never_drops_a_record_with_bad_arguments(captured: io.StringIO) -> None:
+    logging.getLogger("sidecar.test").info("needs two %s %s", "only one")
+    (line,) = lines(captured)
+    assert "needs two" in line["message"]
+
+
+def test_configure_logging_replaces_its_handler_and_basic_config(clean_root_logger: None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", force=False)
+    configure_logging("worker", stream=io.StringIO())
+    configure_logging("worker", stream=io.StringIO())
+    ours = [h for h in logging.getLogger().handlers if getattr(h, "_sidecar_json_handler", False)]
+    plain = [
+        h
+        for h in logging.getLogger().handlers
+        if type(h) is logging.StreamHandler and h not in ours
+    ]
+    assert plain == [] and len(ours) == 1

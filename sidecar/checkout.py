@@ -9,6 +9,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sidecar import repository as repo
 from sidecar.errors import (
@@ -34,6 +35,7 @@ from sidecar.states import Event, State
 from sidecar.transitions import apply_event
 from sidecar.validation import CheckoutForm
 from wp_bridge import errors as wp_errors
+from wp_bridge.models import GroupInfo
 from wp_bridge.tokens import InvalidToken, verify_token
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,8 @@ def start_checkout(services: Services, form: CheckoutForm, *, client_ip: str) ->
     email = buyer.email if buyer.user_id else form.email
     if not buyer.user_id:
         _refuse_existing_account(services, email)
-    intent = _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip)
+    values = _intent_values(services, form, group, buyer, email, secret, client_ip)
+    intent = _hold_seat_and_store(services, form, group, values, secret)
     return _create_payment_page(services, intent, form, secret)
 
 
@@ -130,7 +133,7 @@ def _replay_if_resubmitted(
         time.sleep(0.1)  # the first submission is still talking to PayTabs
 
 
-def _load_group(services: Services, group_id: int):  # type: ignore[no-untyped-def]
+def _load_group(services: Services, group_id: int) -> GroupInfo:
     try:
         group = services.wordpress.get_group(group_id)
     except wp_errors.GroupNotFound:
@@ -164,10 +167,20 @@ def _refuse_existing_account(services: Services, email: str) -> None:
         )
 
 
-def _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip) -> Intent:  # type: ignore[no-untyped-def]
+def _intent_values(
+    services: Services,
+    form: CheckoutForm,
+    group: GroupInfo,
+    buyer: Buyer,
+    email: str,
+    secret: str,
+    client_ip: str,
+) -> dict[str, Any]:
+    """Return the new intent's row: priced by WordPress, never by the form."""
     now = services.clock()
     settings = services.settings
-    values = {
+    password = form.password if form.password and not buyer.user_id else None
+    return {
         "ref": "tp_" + secrets.token_urlsafe(18),
         "state": State.AWAITING_PAYMENT,
         "group_id": group.id,
@@ -183,9 +196,7 @@ def _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip)
         "city": form.city or None,
         "country": form.country or None,
         "client_ip": client_ip[:64],
-        "password_enc": encrypt(settings, form.password)
-        if form.password and not buyer.user_id
-        else None,
+        "password_enc": encrypt(settings, password) if password else None,
         "wp_user_id": buyer.user_id or None,
         "buyer_logged_in": bool(buyer.user_id),
         "idempotency_key": form.idempotency_key,
@@ -197,6 +208,12 @@ def _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip)
         "created_at": now,
         "updated_at": now,
     }
+
+
+def _hold_seat_and_store(
+    services: Services, form: CheckoutForm, group: GroupInfo, values: dict[str, Any], secret: str
+) -> Intent:
+    """Count the group's seats under its lock and store the intent, or refuse: group full."""
     try:
         with services.db.transaction() as tx:
             repo.lock_group(tx, group.id)
@@ -213,10 +230,11 @@ def _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip)
                 event="checkout",
                 source="checkout",
                 detail=None,
-                now=now,
+                now=values["created_at"],
             )
             intent = repo.get_intent(tx, intent_id)
     except DuplicateRow:
+        # The same form arrived twice at once and the other submission stored it first.
         replay = _replay_if_resubmitted(services, form, secret)
         if replay is None:
             raise
@@ -225,13 +243,10 @@ def _hold_seat_and_store(services, form, group, buyer, email, secret, client_ip)
     return intent
 
 
-def _create_payment_page(
-    services: Services, intent: Intent, form: CheckoutForm, secret: str
-) -> CheckoutResult:
-    if intent.redirect_url:  # a replayed submission that raced us to the insert
-        return CheckoutResult(intent, intent.redirect_url, secret)
+def _page_request(services: Services, intent: Intent, form: CheckoutForm) -> PageRequest:
+    """Describe the hosted page: the intent's ref as cart id, our return and callback URLs."""
     settings = services.settings
-    request = PageRequest(
+    return PageRequest(
         cart_id=intent.ref,
         description=f"Therapy group: {intent.group_name}"[:128],
         amount=from_minor(intent.amount_minor, intent.currency),
@@ -249,8 +264,16 @@ def _create_payment_page(
         callback_url=f"{settings.public_url}/paytabs/ipn",
         paypage_ttl_minutes=settings.paypage_ttl_minutes,
     )
+
+
+def _create_payment_page(
+    services: Services, intent: Intent, form: CheckoutForm, secret: str
+) -> CheckoutResult:
+    """Create the PayTabs page (or adopt the transaction PayTabs already has for this cart)."""
+    if intent.redirect_url:  # a replayed submission that raced us to the insert
+        return CheckoutResult(intent, intent.redirect_url, secret)
     try:
-        outcome = create_page_or_recover(services.paytabs(), request)
+        outcome = create_page_or_recover(services.paytabs(), _page_request(services, intent, form))
     except PayTabsError as exc:
         _fail_intent(services, intent, exc)
         if isinstance(exc, PayTabsAuthError):

@@ -3,6 +3,7 @@ membership (fake BuddyPress routes), and a login grant that sets a real auth coo
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def test_real_wp_credentials_come_from_the_options_table(real_stack: Stack, wp: 
 def test_real_wp_paid_intent_is_fulfilled_and_the_grant_logs_in(
     real_stack: Stack, wp: WPSite
 ) -> None:
-    form = real_stack.form(email=f"rwp.{__import__('secrets').token_hex(4)}@example.com")
+    form = real_stack.form(email=f"rwp.{secrets.token_hex(4)}@example.com")
     response = real_stack.checkout(form)
     assert response.status_code == 303, response.get_data(as_text=True)
     intent = real_stack.intent_by_key(form["idempotency_key"])
@@ -68,13 +69,17 @@ def test_real_wp_paid_intent_is_fulfilled_and_the_grant_logs_in(
         browser.close()
 
 
-def test_real_wp_booking_a_full_group_after_payment_refunds(real_stack: Stack, wp: WPSite) -> None:
+def test_real_wp_booking_a_full_group_after_payment_refunds(
+    real_stack: Stack, wp: WPSite, empty_small_group: int
+) -> None:
     ref_holder = wp.env["THERAPY_SMALL_GROUP_ID"]
     # Another booking path fills the only seat after our checkout held it.
     form = real_stack.form(
-        real_stack.small_group.id, email=f"rwp.{__import__('secrets').token_hex(4)}@example.com"
+        real_stack.small_group.id, email=f"rwp.{secrets.token_hex(4)}@example.com"
     )
-    assert real_stack.checkout(form).status_code == 303
+    response = real_stack.checkout(form)
+    assert response.status_code == 303
+    assert "/payment/page/" in response.headers["Location"], response.headers["Location"]
     intent = real_stack.intent_by_key(form["idempotency_key"])
     other = wp.create_user()
     real_stack.wordpress.book_session(

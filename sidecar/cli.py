@@ -91,6 +91,26 @@ def sim(host: str, port: int, server_key: str, profile_id: int) -> None:
     run_simulator(host, port, server_key=server_key, profile_id=profile_id)
 
 
+@cli.command(with_appcontext=False)  # builds its own app: no settings to load
+@click.option(
+    "--port-base",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65533),
+    help="Sidecar on this port, the PayTabs simulator on +1, WordPress on +2 (0: free ports).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Keep the SQLite files here (default: a temporary folder removed on exit).",
+)
+def demo(port_base: int, data_dir: str | None) -> None:
+    """Run sidecar, worker, PayTabs simulator and WordPress here, unconfigured; Ctrl-C stops."""
+    from sidecar.demo import run_demo
+
+    run_demo(port_base=port_base, data_dir=data_dir)
+
+
 def main() -> None:
     """Entry point of the ``sidecar`` console script."""
     from sidecar import cli_ops

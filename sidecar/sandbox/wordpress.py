@@ -2,32 +2,44 @@
 
 REST routes are reached as ``/?rest_route=...`` (or ``/index.php?rest_route=...``) and answer
 like WordPress + BuddyPress + the bridge plugin (see wordpress_rest). The theme pages are the
-registration form, the status page and the thank-you page.
+registration form (also the home page), the status page, the thank-you page, and a "log in as a
+demo member" link that sets the sandbox auth cookie.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 from typing import Any
+from urllib.parse import quote
 
-from flask import Flask, Response, request
+import requests
+from flask import Flask, Response, redirect, request
+from markupsafe import Markup
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.sandbox import wordpress_pages as pages
-from sidecar.sandbox.wordpress_rest import AUTH_COOKIE, RestApi, site_url
+from sidecar.sandbox.wordpress_rest import AUTH_COOKIE, AUTH_COOKIE_SECONDS, RestApi, site_url
+from wp_bridge.errors import UserAlreadyExists
 from wp_bridge.fake import FakeWordPress
+from wp_bridge.fake_records import UserRecord
 from wp_bridge.models import GroupInfo
-from wp_bridge.tokens import issue_form_token
+from wp_bridge.tokens import issue_form_token, sign_token
 
 __all__ = [
     "AUTH_COOKIE",
+    "DEMO_MEMBER_EMAIL",
     "create_wordpress_app",
+    "ensure_demo_member",
     "main",
     "make_wordpress_server",
     "seed_demo_groups",
     "serve_wordpress",
 ]
+
+DEMO_MEMBER_EMAIL = "member@example.com"
 
 
 def create_wordpress_app(
@@ -37,43 +49,61 @@ def create_wordpress_app(
     app_password: str,
     shared_secret: str,
     sidecar_url: str,
+    server_side_status: bool = False,
 ) -> Flask:
-    """Build the sandbox WordPress: REST routes at / and /index.php, plus the theme pages."""
+    """Build the sandbox WordPress: REST routes at / and /index.php, plus the theme pages.
+
+    With ``server_side_status`` the status page asks the sidecar for the current state while
+    rendering, so that it also reads right without JavaScript.
+    """
     app = Flask(__name__)
     api = RestApi(fake, app_user, app_password, shared_secret)
-    checkout_url = f"{sidecar_url.rstrip('/')}/therapy/checkout"
+    sidecar = sidecar_url.rstrip("/")
 
     @app.route("/", methods=["GET", "POST", "PUT", "DELETE"])
     @app.route("/index.php", methods=["GET", "POST", "PUT", "DELETE"])
     def root() -> Response | str:
-        """Serve REST when rest_route is given (as WordPress does), else the home page."""
+        """Serve REST when rest_route is given (as WordPress does), else the registration page."""
         route = request.args.get("rest_route")
         if route is None:
-            return pages.home_page(fake.groups(site_url=site_url()))
+            return _registration_page(fake, api, f"{sidecar}/therapy/checkout", shared_secret)
         return api.dispatch(request.method, route)
 
     @app.get("/therapy-registration/")
     def registration() -> str:
         """Serve the registration form (the shortcode page)."""
-        return _registration_page(fake, api, checkout_url, shared_secret)
+        return _registration_page(fake, api, f"{sidecar}/therapy/checkout", shared_secret)
 
     @app.get("/therapy-registration-status/")
     def registration_status() -> str:
         """Serve the page the buyer waits on after paying."""
-        return pages.status_page(request.args.get("intent", ""))
+        return _status_page(fake, api, sidecar, server_side_status)
 
     @app.get("/thank-you/")
     def thank_you() -> str:
-        """Serve the thank-you page, naming the logged-in user."""
+        """Serve the thank-you page, naming the logged-in user and their groups."""
         record = fake.user_record(api.logged_in_user_id())
-        return pages.thank_you_page(record.email if record else None)
+        return pages.thank_you_page(record.email if record else None, _group_names(fake, record))
+
+    @app.get("/demo-login/")
+    def demo_login() -> BaseResponse:
+        """Log the browser in as the demo member (created on first use)."""
+        return _demo_login(fake, shared_secret)
+
+    @app.get("/demo-logout/")
+    def demo_logout() -> BaseResponse:
+        """Forget the sandbox auth cookie."""
+        response = redirect("/therapy-registration/", code=303)
+        response.delete_cookie(AUTH_COOKIE)
+        return response
 
     return app
 
 
 def _registration_page(fake: FakeWordPress, api: RestApi, checkout_url: str, secret: str) -> str:
     """Render the form; its token names the logged-in visitor (uid 0 when anonymous)."""
-    group = _find_group(fake, request.args.get("group", ""))
+    groups = fake.groups(site_url=site_url())
+    selected = next((g for g in groups if str(g.id) == request.args.get("group", "")), None)
     record = fake.user_record(api.logged_in_user_id())
     token = issue_form_token(
         uid=record.id if record else 0,
@@ -84,15 +114,85 @@ def _registration_page(fake: FakeWordPress, api: RestApi, checkout_url: str, sec
     return pages.registration_page(
         action=checkout_url,
         form_token=token,
-        group=group,
+        idempotency_key=secrets.token_hex(16),
+        groups=groups,
+        selected=selected,
+        user=record,
         error=request.args.get("error"),
         field=request.args.get("field"),
     )
 
 
-def _find_group(fake: FakeWordPress, raw_id: str) -> GroupInfo | None:
-    site = site_url()
-    return next((g for g in fake.groups(site_url=site) if str(g.id) == raw_id), None)
+def _status_page(fake: FakeWordPress, api: RestApi, sidecar: str, server_side: bool) -> str:
+    """Render the status page for ?intent=REF[&code=...] (the sidecar's 404 covers bad refs)."""
+    ref = request.args.get("intent", "")
+    record = fake.user_record(api.logged_in_user_id())
+    back_url = f"{site_url()}/therapy-registration/"
+    if not ref:
+        text = pages.notice("We could not find a registration to follow on this page.", "error")
+        body = text + Markup("<p><a href='{}'>{}</a></p>").format(back_url, pages.BACK_TEXT)
+        return pages.page("Registration status", body, who=record.email if record else "")
+    status_url = f"{sidecar}/therapy/status/{quote(ref, safe='')}"
+    return pages.status_page(
+        ref=ref,
+        code=request.args.get("code", ""),
+        status_url=status_url,
+        back_url=back_url,
+        status=_fetch_status(status_url) if server_side else None,
+        who=record.email if record else "",
+    )
+
+
+def _fetch_status(status_url: str) -> dict[str, Any] | None:
+    """Ask the sidecar for the state (no browser cookie, so never a login link); None if unsure."""
+    try:
+        response = requests.get(status_url, headers={"Accept": "application/json"}, timeout=3)
+    except requests.RequestException:
+        return None
+    if response.status_code == 404:
+        return {"state": "not_found", "message": pages.STATUS_TEXTS["notFound"]}
+    if response.status_code != 200:
+        return None
+    answer = response.json()
+    return answer if isinstance(answer, dict) else None
+
+
+def _group_names(fake: FakeWordPress, record: UserRecord | None) -> list[str]:
+    """Return the names of the groups the user has booked."""
+    if record is None:
+        return []
+    names = {g.id: g.name for g in fake.groups()}
+    return [names.get(b.group_id, "?") for b in fake.find_bookings() if b.user_id == record.id]
+
+
+def _demo_login(fake: FakeWordPress, secret: str) -> BaseResponse:
+    """Set the sandbox auth cookie for the demo member and go back to the form."""
+    user_id = ensure_demo_member(fake)
+    group = request.args.get("group", "")
+    target = "/therapy-registration/" + (f"?group={quote(group)}" if group.isdigit() else "")
+    response = redirect(target, code=303)
+    cookie = {"typ": "sandbox_auth", "uid": user_id, "exp": int(fake.clock()) + AUTH_COOKIE_SECONDS}
+    response.set_cookie(AUTH_COOKIE, sign_token(cookie, secret), httponly=True)
+    return response
+
+
+def ensure_demo_member(fake: FakeWordPress) -> int:
+    """Return the id of the demo member, creating the account the first time."""
+    for _ in range(2):
+        found = [u for u in fake.search_users(DEMO_MEMBER_EMAIL) if u.email == DEMO_MEMBER_EMAIL]
+        if found:
+            return found[0].id
+        try:
+            return fake.create_user(
+                username="demo-member",
+                email=DEMO_MEMBER_EMAIL,
+                password=secrets.token_urlsafe(16),
+                first_name="Maya",
+                last_name="Haddad",
+            ).id
+        except UserAlreadyExists:
+            continue  # another request created it a moment ago
+    raise RuntimeError("the demo member could not be created")
 
 
 def seed_demo_groups(fake: FakeWordPress) -> list[GroupInfo]:

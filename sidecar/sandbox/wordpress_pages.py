@@ -1,20 +1,36 @@
-"""What the sandbox WordPress renders: REST JSON shapes and minimal HTML pages.
+"""What the sandbox WordPress renders: REST JSON shapes and the theme's pages.
 
-The HTML pages are deliberately plain placeholders; the sandbox front-end work extends them.
-The JSON shapes follow WordPress 6.1 (context=edit) and BuddyPress REST v1.
+The JSON shapes follow WordPress 6.1 (context=edit) and BuddyPress REST v1. The pages mirror the
+bridge plugin's shortcodes (wp_bridge/wordpress/therapy-sidecar-bridge/shortcodes.php): the same
+form fields, error sentences, status texts and polling, so the demo looks like the real site.
+Every value that came from a request or a store is escaped (markupsafe).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from sidecar.sandbox.wordpress_copy import (
+    BACK_TEXT,
+    BAD_STATES,
+    COUNTRIES,
+    ERROR_SENTENCES,
+    FIELD_LABELS,
+    LABELLED_ERRORS,
+    LONG_LABELS,
+    PAYMENT_SENTENCES,
+    PERSON_INPUTS,
+    STATUS_PLACEHOLDER,
+    STATUS_SCRIPT,
+    STATUS_TEXTS,
+    STYLE,
+)
 from wp_bridge.fake_records import BPMember, UserRecord
 from wp_bridge.models import INTENT_META_KEY, GroupInfo
-
-STATUS_PLACEHOLDER = "You are being registered to your selected group…"
 
 
 def _iso(timestamp: float) -> str:
@@ -76,71 +92,221 @@ def error_json(code: str, message: str, status: int, data: dict[str, Any] | None
     }
 
 
-def page(title: str, body: Markup | str) -> str:
-    """Wrap a body in a minimal HTML document."""
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(title)}</title></head><body>"
-        f"<h1>{escape(title)}</h1>{escape(body)}</body></html>"
+def page(title: str, body: Markup | str, *, head: Markup | None = None, who: str = "") -> str:
+    """Wrap a body in the sandbox theme (site header, styles); ``who`` is the logged-in email."""
+    account = (
+        Markup("Logged in as {} · <a href='/demo-logout/'>Log out</a>").format(who)
+        if who
+        else Markup("<a href='/demo-login/'>Log in as a demo member</a>")
+    )
+    return str(
+        Markup(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            "<title>{}</title><style>{}</style>{}</head><body><header>"
+            "<p><a href='/therapy-registration/'>Sandbox WordPress · Therapy groups</a></p>"
+            "<p class='account'>{}</p></header><main><h1>{}</h1>{}</main></body></html>"
+        ).format(title, STYLE, head or "", account, title, body)
     )
 
 
-def home_page(groups: list[GroupInfo]) -> str:
-    """List the therapy groups with links to their registration forms."""
-    items = Markup("").join(
-        Markup("<li><a href='{}'>{}</a> ({} {}, {}/{} seats taken)</li>").format(
-            g.registration_url, g.name, f"{g.price:.2f}", g.currency, g.seats_taken, g.capacity
+def notice(text: str, kind: str = "info") -> Markup:
+    """Return the plugin's notice box (role=alert for errors)."""
+    role = "alert" if kind == "error" else "status"
+    return Markup(
+        "<div class='therapy-sidecar-notice therapy-sidecar-notice--{}' role='{}'><p>{}</p></div>"
+    ).format(kind, role, text)
+
+
+def error_message(code: str, field: str | None) -> str:
+    """Return the sentence for the sidecar's ?error=CODE&field=F (the plugin's wording)."""
+    label = FIELD_LABELS.get(field or "", "")
+    if code in LABELLED_ERRORS:
+        with_label, without = LABELLED_ERRORS[code]
+        return with_label.format(label) if label else without
+    if code == "invalid_address":
+        return {
+            "street1": "Please enter your street address (4 to 128 characters).",
+            "city": "Please enter your city (2 to 128 characters).",
+        }.get(field or "", "Please check your address.")
+    generic = "Something went wrong with your registration. Please check the form and try again."
+    return ERROR_SENTENCES.get(code, generic)
+
+
+def group_list(groups: list[GroupInfo]) -> Markup:
+    """List the groups with price and seats left, each linking to its registration form."""
+    items = []
+    for g in groups:
+        seats = Markup("{} of {} seats left").format(g.seats_left, g.capacity)
+        if not g.open or not g.seats_left:
+            seats = Markup("<span class='full'>{}</span>").format(
+                "closed" if not g.open else "full"
+            )
+        items.append(
+            Markup(
+                "<li data-group='{}'><a href='{}'><strong>{}</strong></a> · {} {} · {}</li>"
+            ).format(g.id, g.registration_url, g.name, f"{g.price:.2f}", g.currency, seats)
+        )
+    return Markup("<ul class='groups'>{}</ul>").format(Markup("").join(items))
+
+
+def _input(name: str, kind: str, value: str, extra: Markup, field: str | None) -> Markup:
+    invalid = Markup(" aria-invalid='true'") if name == field else Markup("")
+    label = LONG_LABELS.get(name) or FIELD_LABELS[name]
+    return Markup(
+        "<p class='therapy-sidecar-field therapy-sidecar-field--{0}'><label for='tps-{0}'>{1}</label> "
+        "<input type='{2}' id='tps-{0}' name='{0}' value='{3}'{4}{5}></p>"
+    ).format(name, label, kind, value, extra, invalid)
+
+
+def _person_fields(user: UserRecord | None, field: str | None) -> Markup:
+    values = {}
+    if user is not None:  # the sidecar takes a logged-in buyer's e-mail from the form token
+        values = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+    readonly = Markup(" readonly") if user else Markup("")
+    parts = [
+        _input(
+            name, kind, values.get(name, ""), extra + (readonly if name == "email" else ""), field
+        )
+        for name, kind, extra in PERSON_INPUTS
+    ]
+    options = Markup("").join(
+        Markup("<option value='{}'{}>{}</option>").format(
+            code, Markup(" selected") if code == "SA" else "", name
+        )
+        for code, name in COUNTRIES.items()
+    )
+    parts.append(
+        Markup(
+            "<p class='therapy-sidecar-field--country'><label for='tps-country'>Country</label> "
+            "<select id='tps-country' name='country' required>{}</select></p>"
+        ).format(options)
+    )
+    if user is None:  # a logged-in buyer already has a password
+        parts.append(_input("password", "password", "", Markup(" minlength='8'"), field))
+    return Markup("").join(parts)
+
+
+def _group_select(groups: list[GroupInfo], selected: GroupInfo | None, field: str | None) -> Markup:
+    options = Markup("").join(
+        Markup("<option value='{}'{}{}>{} — {} {}</option>").format(
+            g.id,
+            Markup(" selected") if selected and g.id == selected.id else "",
+            Markup(" disabled") if not (g.open and g.seats_left) else "",
+            g.name,
+            f"{g.price:.2f}",
+            g.currency,
         )
         for g in groups
     )
-    return page("Sandbox WordPress", Markup("<ul>{}</ul>").format(items))
+    invalid = Markup(" aria-invalid='true'") if field == "group_id" else Markup("")
+    return Markup(
+        "<p class='therapy-sidecar-form__group'><label for='tps-group'>Group</label> "
+        "<select id='tps-group' name='group_id' required{}>{}</select></p>"
+    ).format(invalid, options)
 
 
 def registration_page(
-    *, action: str, form_token: str, group: GroupInfo | None, error: str | None, field: str | None
+    *,
+    action: str,
+    form_token: str,
+    idempotency_key: str,
+    groups: list[GroupInfo],
+    selected: GroupInfo | None,
+    user: UserRecord | None,
+    error: str | None,
+    field: str | None,
 ) -> str:
-    """Render the checkout form that posts to the sidecar."""
-    heading = Markup("<p>Unknown group.</p>")
-    if group is not None:
-        heading = Markup("<p class='group'>{} — {} {} ({} of {} seats left)</p>").format(
-            group.name, f"{group.price:.2f}", group.currency, group.seats_left, group.capacity
-        )
-    notice = Markup("")
-    if error:
-        notice = Markup("<p class='error' role='alert'>Error: {} (field: {})</p>").format(
-            error, field or "-"
-        )
-    inputs = Markup("").join(
-        Markup("<label>{} <input name='{}' type='{}'{}></label><br>").format(
-            label, name, kind, Markup(" required") if required else ""
-        )
-        for label, name, kind, required in (
-            ("First name", "first_name", "text", True),
-            ("Last name", "last_name", "text", True),
-            ("Email", "email", "email", True),
-            ("Phone", "phone", "tel", False),
-            ("Password (optional)", "password", "password", False),
-        )
+    """Render the groups and the checkout form that posts to the sidecar (the shortcode form)."""
+    top = notice(error_message(error, field), "error") if error else Markup("")
+    if error:  # the sidecar's code, for whoever tries the demo (the real plugin hides it)
+        top += Markup("<p><small>sidecar error code: <code>{}</code></small></p>").format(error)
+    price = (
+        Markup(" ({} {})").format(f"{selected.price:.2f}", selected.currency) if selected else ""
     )
     form = Markup(
-        "<form method='post' action='{}'>"
-        "<input type='hidden' name='form_token' value='{}'>"
-        "<input type='hidden' name='group_id' value='{}'>{}"
-        "<button type='submit'>Pay and register</button></form>"
-    ).format(action, form_token, group.id if group else "", inputs)
-    return page("Therapy group registration", heading + notice + form)
+        "<h2>Register</h2><form class='therapy-sidecar-form' method='post' action='{}' "
+        "accept-charset='UTF-8'>{}<input type='hidden' name='idempotency_key' value='{}'>"
+        "<input type='hidden' name='form_token' value='{}'>{}"
+        "<p class='therapy-sidecar-form__submit'><button type='submit'>Continue to payment{}</button>"
+        "</p></form>"
+    ).format(
+        action,
+        _group_select(groups, selected, field),
+        idempotency_key,
+        form_token,
+        _person_fields(user, field),
+        price,
+    )
+    body = top + Markup("<h2>Groups</h2>") + group_list(groups) + form
+    return page("Therapy group registration", body, who=user.email if user else "")
 
 
-def status_page(ref: str) -> str:
-    """Render the placeholder page the buyer waits on after paying."""
-    body = Markup("<p class='status' data-intent='{}'>{}</p>").format(ref, STATUS_PLACEHOLDER)
-    return page("Registration status", body)
+def status_page(
+    *,
+    ref: str,
+    code: str,
+    status_url: str,
+    back_url: str,
+    status: dict[str, Any] | None,
+    who: str = "",
+) -> str:
+    """Render the "you are being registered" page: polls the sidecar, works without JS too."""
+    failed = code in PAYMENT_SENTENCES
+    state = str((status or {}).get("state", ""))
+    message = PAYMENT_SENTENCES[code] if failed else str((status or {}).get("message") or "")
+    ended = failed or state in BAD_STATES or state == "fulfilled"
+    body = Markup(
+        "<div class='therapy-sidecar-status' id='tps-status' data-intent='{}'>"
+        "<p class='therapy-sidecar-status__message' role='status' aria-live='polite'>{}</p>"
+        "<p class='therapy-sidecar-status__back'{}><a href='{}'>{}</a></p>{}</div>"
+    ).format(
+        ref,
+        message or STATUS_PLACEHOLDER,
+        "" if failed or state in BAD_STATES else Markup(" hidden"),
+        back_url,
+        BACK_TEXT,
+        _no_js_next(status) if state == "fulfilled" else "",
+    )
+    config = {"statusUrl": status_url, "interval": 1000, "maxWaitMs": 15 * 60 * 1000}
+    config.update(failed=failed, texts=STATUS_TEXTS, bad=list(BAD_STATES))
+    body += Markup(
+        "<script type='application/json' id='tps-config'>{}</script><script>{}</script>"
+    ).format(_json_for_script(config), STATUS_SCRIPT)
+    refresh = Markup("")
+    if not ended:
+        refresh = Markup("<noscript><meta http-equiv='refresh' content='3'></noscript>")
+        body += Markup(
+            "<noscript><p>This page refreshes itself every few seconds until your registration "
+            "is complete.</p></noscript>"
+        )
+    return page("Registration status", body, head=refresh, who=who)
 
 
-def thank_you_page(email: str | None) -> str:
-    """Render the thank-you page, saying who is logged in."""
+def _no_js_next(status: dict[str, Any] | None) -> Markup:
+    url = str((status or {}).get("redirect_url") or "")
+    if not url.startswith(("http://", "https://")):
+        return Markup("")
+    return Markup("<noscript><p><a href='{}'>Continue</a></p></noscript>").format(url)
+
+
+def _json_for_script(value: Any) -> Markup:
+    """Return JSON that is safe inside a <script> element."""
+    text = json.dumps(value, ensure_ascii=True)
+    safe = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(safe)  # noqa: S704 - JSON with <, > and & escaped cannot end the element
+
+
+def thank_you_page(email: str | None, group_names: list[str] | None = None) -> str:
+    """Render the thank-you page, saying who is logged in and their groups."""
     text = f"Logged in as {email}" if email else "Not logged in"
-    return page("Thank you", Markup("<p class='who'>{}</p>").format(text))
+    body = Markup("<p class='who'>{}</p>").format(text)
+    if group_names:
+        items = Markup("").join(Markup("<li>{}</li>").format(n) for n in group_names)
+        body += Markup(
+            "<p>Your registration is complete. Your groups:</p><ul class='mine'>{}</ul>"
+        ).format(items)
+    return page("Thank you", body, who=email or "")
 
 
 def login_refused_page(reason: str) -> str:

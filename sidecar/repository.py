@@ -326,6 +326,7 @@ def claim_jobs(
         + tx.skip_locked,
         [now, now, *kind_list],
     )
+    tx.race_window()
     claimed = []
     for row in rows:
         token = secrets.token_hex(16)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +11,7 @@ import requests
 
 from sidecar.states import State
 from tests.support.mariadb import free_port
-from tests.support.processes import start_worker, stop, wait_for
+from tests.support.processes import answers, start_web, start_worker, stop, wait_for
 
 CONFIRMATION_POINTS = ["after_job_claimed", "after_paid_transition"]
 FULFILMENT_POINTS = [
@@ -110,23 +108,9 @@ def test_crash_of_the_web_process_after_logging_an_ipn_loses_nothing(
         SIDECAR_CRASH_ONCE_FILE=str(tmp_path / "crashed-once"),
     )
     stack.sim.configure(ipn_retry_delays=(0.5, 1.0, 2.0, 2.0, 2.0))
-    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
-    web = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "-w",
-            "1",
-            "-b",
-            f"127.0.0.1:{port}",
-            "app:create_app()",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    web = start_web(env, port, tmp_path / "gunicorn.log")
     try:
-        assert wait_for(lambda: _answers(url), 30, web)
+        assert wait_for(lambda: answers(url), 30, web)
         form = stack.form()
         response = requests.post(
             f"{url}/therapy/checkout", data=form, allow_redirects=False, timeout=30
@@ -142,13 +126,4 @@ def test_crash_of_the_web_process_after_logging_an_ipn_loses_nothing(
         assert stack.count("notifications", "intent_id = ? AND channel = 'ipn'", (intent.id,)) >= 2
         assert stack.count("transitions", "intent_id = ? AND to_state = 'paid'", (intent.id,)) == 1
     finally:
-        web.terminate()
-        web.wait(30)
-        log.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/healthz", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
+        stop(web)

@@ -45,3 +45,28 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
             proc.wait(15)
     proc._log_file.close()  # type: ignore[attr-defined]
     return int(proc.returncode)
+
+
+def start_web(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start the sidecar web app under gunicorn (one sync worker) on a loopback port."""
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+    proc = subprocess.Popen(
+        [gunicorn, "-w", "1", "-b", f"127.0.0.1:{port}", "app:create_app()"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    proc._log_file = log  # type: ignore[attr-defined]
+    return proc
+
+
+def answers(url: str) -> bool:
+    """Tell whether the sidecar at ``url`` answers /healthz."""
+    import requests
+
+    try:
+        return requests.get(f"{url}/healthz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False

@@ -111,6 +111,41 @@ def demo(port_base: int, data_dir: str | None) -> None:
     run_demo(port_base=port_base, data_dir=data_dir)
 
 
+@cli.command(with_appcontext=False)  # needs no settings: it brings its own stack
+@click.option("--quick", is_flag=True, help="Tiny sizes and short runs (a smoke test).")
+@click.option("--ipn-seconds", type=float, help="Seconds per IPN concurrency level [10].")
+@click.option("--checkout-seconds", type=float, help="Seconds of checkouts [10].")
+@click.option("--fulfil-samples", type=int, help="Payments per WordPress delay [20].")
+@click.option("--sweep-sizes", help="Stored intents per sweep run [10000,100000,1000000].")
+def bench(
+    quick: bool,
+    ipn_seconds: float | None,
+    checkout_seconds: float | None,
+    fulfil_samples: int | None,
+    sweep_sizes: str | None,
+) -> None:
+    """Measure the speed on loopback (MariaDB, PayTabs simulator, sandbox WordPress); print a table."""
+    import shlex
+
+    from sidecar import bench as benchmark
+
+    try:
+        text = benchmark.main(
+            quick,
+            shlex.join(["sidecar", *sys.argv[1:]]),
+            ipn_seconds=ipn_seconds,
+            checkout_seconds=checkout_seconds,
+            fulfil_samples=fulfil_samples,
+            sweep_sizes=benchmark.parse_sizes(sweep_sizes) if sweep_sizes else None,
+        )
+    except benchmark.BenchSetupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        click.echo("interrupted: everything the benchmark started is stopped and removed", err=True)
+        sys.exit(130)
+    click.echo(text)
+
+
 def main() -> None:
     """Entry point of the ``sidecar`` console script."""
     from sidecar import cli_ops

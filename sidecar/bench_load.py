@@ -1,0 +1,180 @@
+"""The load generator of ``sidecar bench``: closed-loop senders, genuine IPNs, checkout forms."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import requests
+
+from sidecar.paytabs import sign_ipn
+from wp_bridge.tokens import issue_form_token
+
+Send = Callable[[requests.Session, int], bool]
+STOP = threading.Event()  # set on Ctrl-C: every sender stops after its current request
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Client-side latencies of the successful requests of one run, and what failed."""
+
+    latencies: list[float]
+    elapsed: float
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        """Successful requests per second."""
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def ms(self, quantile: float) -> float:
+        """Return a latency percentile in milliseconds (nearest rank)."""
+        return percentile(self.latencies, quantile) * 1000
+
+
+def percentile(values: list[float], quantile: float) -> float:
+    """Return the nearest-rank percentile of ``values`` (0.0 when empty)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, round(quantile / 100 * len(ordered) + 0.4999))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def closed_loop(concurrency: int, seconds: float, send: Send, warmup: int = 2) -> LoadResult:
+    """Run ``concurrency`` senders, one Session each, back to back for ``seconds``."""
+    numbers = itertools.count()
+    window: dict[str, float] = {}
+    barrier = threading.Barrier(
+        concurrency, action=lambda: window.update(start=time.perf_counter()), timeout=300
+    )
+
+    def sender() -> tuple[list[float], int, float]:
+        latencies: list[float] = []
+        errors = 0
+        with requests.Session() as session:
+            for _ in range(warmup):
+                send(session, next(numbers))
+            barrier.wait()
+            deadline = window["start"] + seconds
+            end = time.perf_counter()
+            while end < deadline and not STOP.is_set():
+                begin = time.perf_counter()
+                ok = send(session, next(numbers))
+                end = time.perf_counter()
+                if ok:
+                    latencies.append(end - begin)
+                else:
+                    errors += 1
+        return latencies, errors, end
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sender") as pool:
+        outcomes = [f.result() for f in [pool.submit(sender) for _ in range(concurrency)]]
+    finished = max(o[2] for o in outcomes)
+    return LoadResult(
+        latencies=[lat for o in outcomes for lat in o[0]],
+        elapsed=finished - window["start"],
+        errors=sum(o[1] for o in outcomes),
+    )
+
+
+def ipn_body(ref: str, tran_ref: str, amount: str = "150.00") -> bytes:
+    """Return an IPN body shaped like PayTabs' (a Sale approved with A), compact JSON."""
+    payload = {
+        "tran_ref": tran_ref,
+        "merchant_id": 100000,
+        "profile_id": 100001,
+        "cart_id": ref,
+        "cart_description": "Benchmark circle",
+        "cart_currency": "SAR",
+        "cart_amount": amount,
+        "tran_currency": "SAR",
+        "tran_total": amount,
+        "tran_type": "Sale",
+        "tran_class": "ECom",
+        "customer_details": {
+            "name": "Amal Haddad",
+            "email": f"{ref.lower()}@example.com",
+            "phone": "+966500000000",
+            "street1": "King Fahd Rd",
+            "city": "Riyadh",
+            "state": "01",
+            "country": "SA",
+            "ip": "203.0.113.7",
+        },
+        "payment_result": {
+            "response_status": "A",
+            "response_code": "831000",
+            "response_message": "Authorised",
+            "acquirer_ref": f"TRAN{secrets.randbelow(10**10):010d}",
+            "cvv_result": " ",
+            "avs_result": " ",
+            "transaction_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+        "payment_info": {
+            "payment_method": "Visa",
+            "card_type": "Credit",
+            "card_scheme": "Visa",
+            "payment_description": "4111 11## #### 1111",
+            "expiryMonth": 12,
+            "expiryYear": 2030,
+        },
+        "ipn_trace": f"IPNS{secrets.token_hex(2)}.{secrets.token_hex(4)}".upper(),
+    }
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def signed_ipns(carts: list[tuple[str, str]], server_key: str) -> list[tuple[bytes, str]]:
+    """Return an IPN body and its Signature header for each cart (ref, tran_ref)."""
+    bodies = [ipn_body(ref, tran_ref) for ref, tran_ref in carts]
+    return [(body, sign_ipn(body, server_key)) for body in bodies]
+
+
+def ipn_sender(url: str, signed: list[tuple[bytes, str]]) -> Send:
+    """Return a sender posting the signed IPNs round robin (each to a different intent)."""
+
+    def send(session: requests.Session, number: int) -> bool:
+        body, signature = signed[number % len(signed)]
+        headers = {
+            "Content-Type": "application/json",
+            "Signature": signature,
+            "User-Agent": "PayTabs IPN",
+        }
+        try:
+            return session.post(url, data=body, headers=headers, timeout=60).status_code == 200
+        except requests.RequestException:
+            return False
+
+    return send
+
+
+def checkout_sender(url: str, group_id: int, shared_secret: str, paytabs_url: str) -> Send:
+    """Return a sender submitting the registration form as a new buyer's browser does."""
+    page_prefix = f"{paytabs_url}/payment/page/"
+
+    def send(session: requests.Session, number: int) -> bool:
+        form = {
+            "group_id": str(group_id),
+            "first_name": "Amal",
+            "last_name": "Haddad",
+            "email": f"bench.{number}.{secrets.token_hex(4)}@example.com",
+            "phone": "+966500000000",
+            "street1": "King Fahd Rd",
+            "city": "Riyadh",
+            "country": "SA",
+            "idempotency_key": secrets.token_urlsafe(18),
+            "form_token": issue_form_token(uid=0, email="", secret=shared_secret, now=time.time()),
+        }
+        try:
+            answer = session.post(url, data=form, allow_redirects=False, timeout=60)
+        except requests.RequestException:
+            return False
+        return answer.status_code == 303 and answer.headers["Location"].startswith(page_prefix)
+
+    return send

@@ -1,0 +1,240 @@
+"""The measured phases of ``sidecar bench``: checkouts, paid -> fulfilled, IPN acknowledgements."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from sidecar.bench_load import (
+    LoadResult,
+    checkout_sender,
+    closed_loop,
+    ipn_sender,
+    signed_ipns,
+)
+from sidecar.bench_mariadb import BenchSetupError
+from sidecar.bench_procs import MemoryPeaks, ServedWordPress, start_worker
+from sidecar.bench_sweeps import COLUMNS, insert_rows, intent_row
+from sidecar.db import Database
+from sidecar.states import State
+
+IPN_INTENTS = 5000
+PROFILE_ID = 100001
+SETTLED = ("fulfilled", "needs_attention", "refunding", "refunded")
+
+
+@dataclass
+class Parts:
+    """The running stack the phases measure, and where they report progress."""
+
+    base: Path
+    db: Database
+    db_url: str
+    web_url: str
+    noop_url: str
+    sim_url: str
+    wp: ServedWordPress
+    worker_env: dict[str, str]
+    server_key: str
+    shared_secret: str
+    memory: MemoryPeaks
+    progress: Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FulfilResult:
+    """paid -> fulfilled of each sample at one WordPress latency, and the WordPress floor."""
+
+    latency_ms: int
+    durations: list[float]
+    calls: list[int]
+
+    @property
+    def floor(self) -> float:
+        """Seconds the WordPress calls of one fulfilment wait at least (most calls seen)."""
+        return max(self.calls, default=0) * self.latency_ms / 1000
+
+
+def run_checkouts(parts: Parts, seconds: float, concurrency: int) -> LoadResult:
+    """Submit the form as new buyers, ``concurrency`` at once, for ``seconds``."""
+    parts.progress(f"checkout: {concurrency} concurrent buyers for {seconds:g} s")
+    result = closed_loop(concurrency, seconds, _checkout_send(parts))
+    parts.progress(
+        f"checkout: {result.rate:.1f}/s, p50 {result.ms(50):.0f} ms, {result.errors} failed"
+    )
+    return result
+
+
+def _checkout_send(parts: Parts) -> Callable[[requests.Session, int], bool]:
+    url = f"{parts.web_url}/therapy/checkout"
+    return checkout_sender(url, parts.wp.group.id, parts.shared_secret, parts.sim_url)
+
+
+def awaiting_carts(parts: Parts, count: int) -> list[tuple[int, str]]:
+    """Return ``count`` intents awaiting payment on a PayTabs page (checking out more if needed)."""
+    found = _awaiting(parts.db, count)
+    if len(found) < count:
+        send = _checkout_send(parts)
+        with requests.Session() as session:
+            for number in range(count - len(found)):
+                send(session, 10**6 + number)
+        found = _awaiting(parts.db, count)
+    if len(found) < count:
+        raise BenchSetupError(f"checkouts fail: {len(found)} of {count} intents to pay")
+    return found
+
+
+def _awaiting(db: Database, count: int) -> list[tuple[int, str]]:
+    with db.transaction() as tx:
+        rows = tx.all(
+            "SELECT id, tran_ref FROM intents WHERE state = ? AND tran_ref IS NOT NULL"
+            " ORDER BY id LIMIT ?",
+            (State.AWAITING_PAYMENT.value, count),
+        )
+    return [(int(r["id"]), str(r["tran_ref"])) for r in rows]
+
+
+def run_fulfilment(parts: Parts, latencies_ms: list[int], samples: int) -> list[FulfilResult]:
+    """Pay intents one at a time with the worker running; time paid -> fulfilled at each latency."""
+    carts = awaiting_carts(parts, samples * len(latencies_ms))
+    requests.post(f"{parts.sim_url}/_sim/config", json={"ipn_delay_seconds": 0}, timeout=10)
+    parts.progress("fulfilment: starting `sidecar worker`")
+    worker = start_worker(parts.worker_env, parts.base)
+    parts.memory.watch("sidecar worker", worker.pid)
+    results = []
+    try:
+        for ms in latencies_ms:
+            parts.wp.fake.latency_seconds = ms / 1000
+            batch, carts = carts[:samples], carts[samples:]
+            durations, calls = [], []
+            for number, (intent_id, tran_ref) in enumerate(batch, 1):
+                took, made = fulfil_one(parts, intent_id, tran_ref)
+                durations.append(took)
+                calls.append(made)
+                parts.progress(
+                    f"fulfilment, WordPress {ms} ms: {number}/{samples}, {took * 1000:.0f} ms"
+                )
+            results.append(FulfilResult(ms, durations, calls))
+    finally:
+        parts.memory.unwatch("sidecar worker")
+        worker.stop()
+        parts.wp.fake.latency_seconds = 0.0
+    return results
+
+
+def fulfil_one(parts: Parts, intent_id: int, tran_ref: str) -> tuple[float, int]:
+    """Pay one intent at the simulator; return (paid -> fulfilled seconds, WordPress calls)."""
+    paid = requests.post(f"{parts.sim_url}/_sim/pay/{tran_ref}", json={}, timeout=30)
+    if paid.status_code != 200:
+        raise BenchSetupError(f"the simulator did not take the payment: {paid.text[:200]}")
+    deadline = time.monotonic() + 120
+    while not _settled(parts.db, intent_id):
+        if time.monotonic() > deadline:
+            raise BenchSetupError(f"intent {intent_id} was not fulfilled within 120 s")
+        time.sleep(0.02)
+    with parts.db.transaction() as tx:
+        rows = tx.all(
+            "SELECT to_state, at FROM transitions WHERE intent_id = ? AND to_state IN (?, ?)",
+            (intent_id, State.PAID.value, State.FULFILLED.value),
+        )
+    at = {r["to_state"]: float(r["at"]) for r in rows}
+    if State.FULFILLED.value not in at:
+        raise BenchSetupError(f"intent {intent_id} ended without being fulfilled (worker log)")
+    begin, end = at[State.PAID.value], at[State.FULFILLED.value]
+    return end - begin, parts.wp.fake.calls_between(begin, end)
+
+
+def _settled(db: Database, intent_id: int) -> bool:
+    """Tell whether the intent is past fulfilment and its jobs (the email too) are done."""
+    with db.transaction() as tx:
+        state = tx.scalar("SELECT state FROM intents WHERE id = ?", (intent_id,))
+        open_jobs = tx.scalar(
+            "SELECT COUNT(*) FROM jobs WHERE intent_id = ? AND state IN ('pending', 'running')",
+            (intent_id,),
+        )
+    return state in SETTLED and not open_jobs
+
+
+def insert_ipn_intents(parts: Parts, count: int) -> list[tuple[str, str]]:
+    """Store ``count`` intents awaiting payment in bulk; return their (ref, tran_ref)."""
+    now = time.time()
+    group = parts.wp.group.id
+    rows = [
+        intent_row(State.AWAITING_PAYMENT, now, group_id=group, now=now, tran=True)
+        for _ in range(count)
+    ]
+    insert_rows(parts.db_url, rows)
+    ref, tran = COLUMNS.index("ref"), COLUMNS.index("tran_ref")
+    return [(row[ref], row[tran]) for row in rows]
+
+
+def run_ipn(parts: Parts, levels: list[int], seconds: float) -> dict[tuple[str, int], LoadResult]:
+    """Send genuine IPNs at each concurrency to the sidecar and to the no-op endpoint."""
+    parts.progress(f"IPN: storing {IPN_INTENTS:,} intents awaiting payment (bulk INSERT)")
+    signed = signed_ipns(insert_ipn_intents(parts, IPN_INTENTS), parts.server_key)
+    results: dict[tuple[str, int], LoadResult] = {}
+    for level in levels:
+        for target, url in (("sidecar", parts.web_url), ("no-op", parts.noop_url)):
+            result = closed_loop(level, seconds, ipn_sender(f"{url}/paytabs/ipn", signed))
+            results[(target, level)] = result
+            parts.progress(
+                f"IPN, {level} sender(s) -> {target}: p50 {result.ms(50):.1f} ms,"
+                f" p99 {result.ms(99):.1f} ms, {result.rate:.0f} acks/s, {result.errors} failed"
+            )
+    return results
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Median round trip of each dependency alone, one call at a time (milliseconds)."""
+
+    paytabs_page_ms: float
+    wordpress_call_ms: float
+    mariadb_tx_ms: float
+
+
+def probe_dependencies(parts: Parts, rounds: int = 20) -> Probe:
+    """Time a hosted-page request at the simulator, a WordPress read and a MariaDB transaction."""
+    from wp_bridge.client import WordPressClient
+
+    wordpress = WordPressClient(parts.wp.url, "admin", parts.worker_env["WP_API_APP_PASSWORD"])
+    timings: dict[str, list[float]] = {"paytabs": [], "wordpress": [], "mariadb": []}
+    with requests.Session() as session:
+        for _ in range(rounds):
+            timings["paytabs"].append(_timed(lambda: _request_page(parts, session)))
+            timings["wordpress"].append(_timed(lambda: wordpress.get_group(parts.wp.group.id)))
+            timings["mariadb"].append(_timed(lambda: _select_one(parts.db)))
+    medians = [statistics.median(timings[k]) * 1000 for k in ("paytabs", "wordpress", "mariadb")]
+    return Probe(*medians)
+
+
+def _request_page(parts: Parts, session: requests.Session) -> None:
+    """Ask the simulator for a hosted page as the sidecar's PayTabs client does."""
+    body = {
+        "profile_id": PROFILE_ID,
+        "tran_type": "sale",
+        "tran_class": "ecom",
+        "cart_id": f"PROBE{time.time_ns()}",
+        "cart_description": "probe",
+        "cart_currency": "SAR",
+        "cart_amount": "150.00",
+    }
+    headers = {"authorization": parts.server_key}
+    url = f"{parts.sim_url}/payment/request"
+    session.post(url, json=body, headers=headers, timeout=30).raise_for_status()
+
+
+def _timed(call: Callable[[], object]) -> float:
+    begin = time.perf_counter()
+    call()
+    return time.perf_counter() - begin
+
+
+def _select_one(db: Database) -> None:
+    with db.transaction() as tx:
+        tx.scalar("SELECT 1")

@@ -154,10 +154,10 @@ def check_delivery(
     if intent.state == State.FULFILLED:
         if intent.wp_user_id is None:
             problems.append("fulfilled without a WordPress user")
+        elif intent.wp_user_id not in members.get(intent.bp_group_id, ()):
+            problems.append(f"fulfilled but user {intent.wp_user_id} is not a group member")
         if booking is None:
             problems.append("fulfilled but WordPress has no booking")
-        if intent.wp_user_id not in members.get(intent.bp_group_id, ()):
-            problems.append(f"fulfilled but user {intent.wp_user_id} is not a group member")
         if refunds:
             problems.append(f"fulfilled but PayTabs shows refund {refunds[0].tran_ref}")
     elif intent.state == State.REFUNDED:

@@ -29,8 +29,8 @@ from sidecar.services import Services
 from sidecar.states import State
 from wp_bridge.errors import WPBridgeError
 
-DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 SUMMARY_FIELDS = ("ref", "state_reason", "group_id", "group_name", "currency", "created_at")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
@@ -136,7 +136,8 @@ def list_intents(state: str | None, since: str | None, limit: int, as_json: bool
         for i in found
     ]
     click.echo(table(columns, rows))
-    click.echo(f"{len(found)} intent(s)")
+    more = f" (the newest {limit}: raise --limit for more)" if len(found) == limit else ""
+    click.echo(f"{len(found)} intent(s){more}")
 
 
 @intents.command("show")

@@ -79,6 +79,7 @@ def test_intents_list_since_accepts_durations_and_iso_dates(stack: Any) -> None:
     rows = json.loads(run(stack, "intents", "list", "--since", "1d", "--json").output)
     assert [r["ref"] for r in rows] == [intent.ref]
     assert json.loads(run(stack, "intents", "list", "--since", "2000-01-01", "--json").output)
+    assert json.loads(run(stack, "intents", "list", "--since", "86400", "--json").output)
     bad = run(stack, "intents", "list", "--since", "yesterday-ish")
     assert bad.exit_code == 2 and "neither a duration" in bad.output
 

@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from sidecar import create_app
 from sidecar.config import ConfigError
@@ -18,10 +18,11 @@ def _create_app() -> object:
     try:
         return create_app()
     except ConfigError as exc:
-        click.echo(
-            f"{exc}\nSet these in the environment or in a .env file (see .env.example).", err=True
-        )
-        sys.exit(2)
+        # NoAppException lets `sidecar --help` and the commands that need no settings (demo, sim)
+        # work unconfigured, while commands that do need them stop with this message.
+        raise NoAppException(
+            f"{exc}\nSet these in the environment or in a .env file (see .env.example)."
+        ) from None
 
 
 @click.group(

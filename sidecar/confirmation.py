@@ -8,7 +8,7 @@ from typing import Any
 from sidecar import repository as repo
 from sidecar.jobs import GiveUp, Retry, crash_point, enqueue
 from sidecar.money import same_amount
-from sidecar.paytabs import Transaction
+from sidecar.paytabs import PayTabsInvalidRequest, Transaction
 from sidecar.repository import Intent, Job
 from sidecar.services import Services
 from sidecar.states import AWAITING_CONFIRMATION, Event, State
@@ -49,7 +49,12 @@ def find_sale(services: Services, intent: Intent) -> Transaction | None:
     """Return PayTabs' sale for the intent: by tran_ref, else the newest sale of its cart."""
     client = services.paytabs()
     if intent.tran_ref:
-        return client.query_transaction(intent.tran_ref)
+        try:
+            return client.query_transaction(intent.tran_ref)
+        except PayTabsInvalidRequest:
+            # PayTabs does not list a page nobody has acted on yet: nothing to confirm (the
+            # pending sweep asks again later, the hold sweep before releasing the seat).
+            return None
     sales = [t for t in client.query_cart(intent.ref) if t.is_sale]
     approved = [t for t in sales if t.is_approved]
     candidates = approved or sales

@@ -33,6 +33,7 @@ def run_fulfilment(services: Services, job: Job) -> str:
         return "nothing_to_fulfil"
     try:
         if intent.wp_user_id is None:
+            _check_group_bookable(services, intent)
             intent = _ensure_user(services, intent)
         if intent.booking_id is None:
             intent = _book(services, intent)
@@ -76,6 +77,22 @@ def _record(services: Services, intent: Intent, step: str, **values: object) -> 
     assert fresh is not None
     crash_point(services, f"after_wp_{step}_recorded")
     return fresh
+
+
+def _check_group_bookable(services: Services, intent: Intent) -> None:
+    """Refund before creating an account when the group is already full, closed or gone.
+
+    The booking route decides for certain (under its lock); this only spares a buyer who will be
+    refunded an account they never asked for.
+    """
+    try:
+        group = services.wordpress.get_group(intent.group_id)
+    except wp_errors.GroupNotFound as exc:
+        raise FulfilmentImpossible("GroupNotFound") from exc
+    if not group.open:
+        raise FulfilmentImpossible("GroupClosed")
+    if group.seats_taken >= group.capacity:
+        raise FulfilmentImpossible("GroupFull")
 
 
 def _ensure_user(services: Services, intent: Intent) -> Intent:

@@ -54,6 +54,7 @@ def redrive(services: Services, ref: str) -> Outcome:
             moved = _apply(tx, intent, Event.OPERATOR_REFUND, now, "redrive: refund again")
             kind, message = "refund", "refund job queued again"
         elif intent.state == State.NEEDS_ATTENTION:
+            _refuse_while_email_taken(services, intent)
             moved = _apply(tx, intent, Event.OPERATOR_REDRIVE, now, "redrive", state_reason=None)
             kind, message = "fulfil", "fulfilment job queued again"
         elif intent.state == State.REFUNDING and _job_state(tx, intent.id, "refund") in (
@@ -68,6 +69,18 @@ def redrive(services: Services, ref: str) -> Outcome:
             )
         enqueue(services, tx, intent.id, kind)
     return Outcome(ref, intent.state.value, moved.state.value, message)
+
+
+def _refuse_while_email_taken(services: Services, intent: Intent) -> None:
+    """A redrive cannot succeed while another account still holds the buyer's email."""
+    if intent.state_reason != "email_taken_by_another_account" or not intent.email:
+        return
+    holder = services.wordpress.find_user_by_email(intent.email)
+    if holder is not None and holder.intent_ref != intent.ref:
+        raise OperatorRefused(
+            f"{intent.ref}: WordPress user {holder.id} still has this email. Free the email in "
+            "WordPress (or ask the buyer), then redrive; or refund the intent."
+        )
 
 
 def refund(services: Services, ref: str) -> Outcome:

@@ -118,6 +118,8 @@ def test_fulfilment_group_closed_after_payment_is_refunded(stack: Any) -> None:
     refunded = stack.intent(intent.ref)
     assert refunded.state == State.REFUNDED
     assert refunded.state_reason == "group_closed"
+    assert refunded.wp_user_id is None  # no account for a buyer who is refunded
+    assert [c for c in stack.wp.calls if c.name == "create_user"] == []
     refunds = [t for t in stack.sim.ledger() if t.get("tran_type", "").lower() == "refund"]
     assert len(refunds) == 1
     assert [e["template"] for e in stack.wp.emails if e["template"] == "refunded"] == ["refunded"]
@@ -208,3 +210,20 @@ def test_status_without_javascript_refreshes_then_sends_the_paying_browser_to_lo
     assert "rest_route=/therapy-sidecar/v1/login" in done.headers["Location"]
     stranger = stack.app.test_client().get(f"/therapy/status/{intent.ref}", headers=nav)
     assert stranger.status_code == 303 and stranger.headers["Location"] == intent.thank_you_url
+
+
+def test_fulfilment_redrive_is_refused_while_the_email_is_still_taken(stack: Any) -> None:
+    import pytest
+
+    from sidecar import reconcile
+
+    intent = stack.start()
+    stack.pay(intent)
+    stack.deliver_ipns()
+    other = stack.wp.add_user(username="someone", email=intent.email)
+    stack.drain()
+    with pytest.raises(reconcile.OperatorRefused, match=f"user {other.id} still has this email"):
+        reconcile.redrive(stack.services, intent.ref)
+    reconcile.refund(stack.services, intent.ref)
+    stack.drain()
+    assert stack.intent(intent.ref).state == State.REFUNDED

@@ -12,7 +12,7 @@ import argparse
 import os
 import secrets
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 from flask import Flask, Response, redirect, request
@@ -93,7 +93,7 @@ def create_wordpress_app(
     @app.get("/demo-logout/")
     def demo_logout() -> BaseResponse:
         """Forget the sandbox auth cookie."""
-        response = redirect("/therapy-registration/", code=303)
+        response = redirect(_back_to_form(), code=303)
         response.delete_cookie(AUTH_COOKIE)
         return response
 
@@ -166,14 +166,20 @@ def _group_names(fake: FakeWordPress, record: UserRecord | None) -> list[str]:
 
 
 def _demo_login(fake: FakeWordPress, secret: str) -> BaseResponse:
-    """Set the sandbox auth cookie for the demo member and go back to the form."""
+    """Set the sandbox auth cookie for the demo member and go back to the page it came from."""
     user_id = ensure_demo_member(fake)
-    group = request.args.get("group", "")
-    target = "/therapy-registration/" + (f"?group={quote(group)}" if group.isdigit() else "")
-    response = redirect(target, code=303)
+    response = redirect(_back_to_form(), code=303)
     cookie = {"typ": "sandbox_auth", "uid": user_id, "exp": int(fake.clock()) + AUTH_COOKIE_SECONDS}
     response.set_cookie(AUTH_COOKIE, sign_token(cookie, secret), httponly=True)
     return response
+
+
+def _back_to_form() -> str:
+    """Return the registration page the visitor came from (its ?group kept), else the plain one."""
+    referrer = urlsplit(request.referrer or "")
+    group = parse_qs(referrer.query).get("group", [""])[0]
+    same_site = f"{referrer.scheme}://{referrer.netloc}" == site_url()
+    return "/therapy-registration/" + (f"?group={group}" if same_site and group.isdigit() else "")
 
 
 def ensure_demo_member(fake: FakeWordPress) -> int:

@@ -287,7 +287,10 @@ def _no_js_next(status: dict[str, Any] | None) -> Markup:
     url = str((status or {}).get("redirect_url") or "")
     if not url.startswith(("http://", "https://")):
         return Markup("")
-    return Markup("<noscript><p><a href='{}'>Continue</a></p></noscript>").format(url)
+    # Shown to everyone: with JavaScript the page has already moved on through the login link.
+    return Markup("<p class='therapy-sidecar-status__next'><a href='{}'>Continue</a></p>").format(
+        url
+    )
 
 
 def _json_for_script(value: Any) -> Markup:

@@ -18,6 +18,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -25,6 +26,7 @@ from typing import Any
 
 import phpserialize
 import requests
+from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sidecar import create_app
@@ -67,16 +69,10 @@ def serve(sock: socket.socket, app: Any) -> BaseWSGIServer:
     return server
 
 
-def url_of(sock: socket.socket) -> str:
-    """Return the http URL of a listening socket."""
-    return f"http://{HOST}:{sock.getsockname()[1]}"
-
-
 def write_wp_options(path: Path, *, profile_id: int, server_key: str, region: str = "SAU") -> str:
     """Store the retreat's PayTabs settings as WordPress does (a serialized array option)."""
     value = {"profile_id": str(profile_id), "server_key": server_key, "region": region}
-    conn = sqlite3.connect(path)
-    try:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS wp_options (option_id INTEGER PRIMARY KEY, "
             "option_name VARCHAR(191) UNIQUE, option_value TEXT NOT NULL, "
@@ -86,36 +82,22 @@ def write_wp_options(path: Path, *, profile_id: int, server_key: str, region: st
             "INSERT OR REPLACE INTO wp_options (option_name, option_value) VALUES (?, ?)",
             (OPTION_NAME, phpserialize.dumps(value).decode("utf-8")),
         )
-        conn.commit()
-    finally:
-        conn.close()
     return f"sqlite:///{path}"
 
 
-class Worker:
-    """The worker in a thread: drain the job queue every ``poll`` s, run the sweeps every ``sweep`` s."""
+class Worker(threading.Thread):
+    """The worker in a thread: drain the queue every ``poll`` s, run the sweeps every ``sweep`` s."""
 
     def __init__(self, services: Services, *, poll: float, sweep: float) -> None:
-        self.services = services
-        self.poll = poll
-        self.sweep = sweep
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="demo-worker", daemon=True)
+        super().__init__(name="demo-worker", daemon=True)
+        self.services, self.poll, self.sweep = services, poll, sweep
+        self.stopping = threading.Event()
 
-    def start(self) -> None:
-        """Start the loop."""
-        self._thread.start()
-
-    def stop(self, timeout: float = 15.0) -> None:
-        """Ask the loop to end after the job in hand, and wait for it."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
+    def run(self) -> None:
+        """Loop until ``stopping`` is set; the job in hand always finishes first."""
         next_sweep = time.monotonic()
         try:
-            while not self._stop.is_set():
+            while not self.stopping.is_set():
                 try:
                     drain_safely(self.services)
                     if time.monotonic() >= next_sweep:
@@ -124,7 +106,7 @@ class Worker:
                 except Exception:  # a bug must not end the demo's worker: log it, go on
                     log.exception("worker tick failed")
                     self.services.db.close()
-                self._stop.wait(self.poll)
+                self.stopping.wait(self.poll)
         finally:
             self.services.db.close()  # this thread's connection
 
@@ -164,7 +146,9 @@ class DemoStack:
     def stop(self) -> None:
         """Stop taking requests, let the worker finish its job, then close everything."""
         self._shutdown("sidecar")
-        self.worker.stop()  # it may still be talking to PayTabs or WordPress
+        self.worker.stopping.set()
+        if self.worker.is_alive():  # it may still be talking to PayTabs or WordPress
+            self.worker.join(15)
         self._shutdown("paytabs")
         self._shutdown("wordpress")
         self.sim.close()
@@ -218,27 +202,37 @@ def build_demo(
         name: listen(port_base + offset if port_base else 0)
         for offset, name in enumerate(("sidecar", "paytabs", "wordpress"))
     }
-    urls = {name: url_of(sock) for name, sock in socks.items()}
-    remove = data_dir is None
+    try:
+        return _assemble(socks, data_dir, poll, sweep, settings or {})
+    except BaseException:
+        for sock in socks.values():
+            sock.close()
+        raise
+
+
+def _assemble(
+    socks: dict[str, socket.socket],
+    data_dir: Path | None,
+    poll: float,
+    sweep: float,
+    settings: dict[str, Any],
+) -> DemoStack:
+    """Build the three apps on their sockets; the WordPress store is seeded with demo groups."""
+    urls = {name: f"http://{HOST}:{sock.getsockname()[1]}" for name, sock in socks.items()}
     data = Path(tempfile.mkdtemp(prefix="sidecar-demo-")) if data_dir is None else data_dir
     data.mkdir(parents=True, exist_ok=True)
     server_key = f"SDEMO{secrets.token_hex(3).upper()}-{secrets.token_hex(6).upper()}"
     sim = PayTabsSimulator(server_key=server_key, profile_id=PROFILE_ID, base_url=urls["paytabs"])
-    wp_options = write_wp_options(
-        data / "wp-options.sqlite3", profile_id=PROFILE_ID, server_key=server_key
-    )
-    config = {**demo_settings(urls, data, wp_options), **(settings or {})}
+    session = requests.Session()
+    try:
+        app, config = _sidecar_app(urls, data, server_key, session, settings)
+    except BaseException:
+        sim.close()
+        session.close()
+        raise
+    services: Services = app.extensions["sidecar"]
     fake = FakeWordPress(site_url=urls["wordpress"])
     groups = seed_demo_groups(fake)
-    session = requests.Session()
-    config["wordpress"] = WordPressClient(
-        urls["wordpress"], APP_USER, config["WP_API_APP_PASSWORD"], session=session
-    )
-    app = create_app(config)
-    services: Services = app.extensions["sidecar"]
-    migrate(services.db)
-    services.credentials.get()  # the options just written, read back the production way
-    services.db.close()
     wordpress = create_wordpress_app(
         fake,
         app_user=APP_USER,
@@ -247,11 +241,7 @@ def build_demo(
         sidecar_url=urls["sidecar"],
         server_side_status=True,
     )
-    servers = {
-        "sidecar": serve(socks["sidecar"], app),
-        "paytabs": serve(socks["paytabs"], sim.app),
-        "wordpress": serve(socks["wordpress"], wordpress),
-    }
+    apps = {"sidecar": app, "paytabs": sim.app, "wordpress": wordpress}
     return DemoStack(
         sidecar_url=urls["sidecar"],
         paytabs_url=urls["paytabs"],
@@ -262,10 +252,33 @@ def build_demo(
         groups=groups,
         data_dir=data,
         worker=Worker(services, poll=poll, sweep=sweep),
-        servers=servers,
+        servers={name: serve(socks[name], wsgi) for name, wsgi in apps.items()},
         wp_session=session,
-        remove_data_dir=remove,
+        remove_data_dir=data_dir is None,
     )
+
+
+def _sidecar_app(
+    urls: dict[str, str],
+    data: Path,
+    server_key: str,
+    session: requests.Session,
+    settings: dict[str, Any],
+) -> tuple[Flask, dict[str, Any]]:
+    """Return the sidecar app (store migrated, credentials read back) and its configuration."""
+    wp_options = write_wp_options(
+        data / "wp-options.sqlite3", profile_id=PROFILE_ID, server_key=server_key
+    )
+    config = {**demo_settings(urls, data, wp_options), **settings}
+    config["wordpress"] = WordPressClient(
+        urls["wordpress"], APP_USER, config["WP_API_APP_PASSWORD"], session=session
+    )
+    app = create_app(config)
+    services: Services = app.extensions["sidecar"]
+    migrate(services.db)
+    services.credentials.get()  # the options just written, read back the production way
+    services.db.close()
+    return app, config
 
 
 def instructions(stack: DemoStack) -> str:

@@ -1,0 +1,190 @@
+"""`sidecar demo`: one command, no configuration, a full payment, and a clean Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pytest
+import requests
+
+from sidecar.demo import build_demo
+from tests.browser.flows import PERSON, hidden_value
+
+SIDECAR = str(Path(sys.executable).parent / "sidecar")
+
+
+class DemoProcess:
+    """``sidecar demo`` in a child process, its output read line by line in a thread."""
+
+    def __init__(self, cwd: Path, *args: str) -> None:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("SIDECAR_", "WP_", "PAYTABS_"))
+        }
+        self.process = subprocess.Popen(
+            [SIDECAR, "demo", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str] = queue.Queue()
+        assert self.process.stdout is not None
+        self._reader = threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True)
+        self._reader.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._queue.put(line)
+        stream.close()
+
+    def wait_for(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:
+        """Return the first output line matching ``pattern`` (regex)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                assert self.process.poll() is None, "".join(self.lines)
+                continue
+            self.lines.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+        raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.lines)}")
+
+    def interrupt(self, timeout: float = 15.0) -> tuple[int, str]:
+        """Send SIGINT (Ctrl-C); return the exit code and the whole output."""
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout)
+        self._reader.join(5)
+        while not self._queue.empty():
+            self.lines.append(self._queue.get())
+        return code, "".join(self.lines)
+
+    def kill(self) -> None:
+        """Make sure the child is gone (after a failed test)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def demo_process(tmp_path: Path) -> Iterator[DemoProcess]:
+    """The demo on free ports, run from an empty folder with no SIDECAR_/WP_/PAYTABS_ settings."""
+    child = DemoProcess(tmp_path, "--port-base", "0")
+    try:
+        yield child
+    finally:
+        child.kill()
+
+
+def test_demo_command_takes_a_payment_and_stops_cleanly_on_ctrl_c(
+    demo_process: DemoProcess,
+) -> None:
+    registration = demo_process.wait_for(r"Open (http://127\.0\.0\.1:\d+/therapy-registration/)")[1]
+    sidecar = demo_process.wait_for(r"sidecar\s+(http://127\.0\.0\.1:\d+)")[1]
+    paytabs = demo_process.wait_for(r"PayTabs simulator\s+(http://127\.0\.0\.1:\d+)")[1]
+    data_dir = Path(demo_process.wait_for(r"data\s+(\S+)")[1])
+    demo_process.wait_for("Press Ctrl-C to stop")
+    with requests.Session() as browser:
+        page = browser.get(registration, timeout=10)
+        assert page.status_code == 200
+        for name in (
+            "Anxiety Support Circle",
+            "Grief and Loss Group",
+            "Mindful Parenting Workshop",
+        ):
+            assert name in page.text
+        ref = _checkout(browser, page.text, sidecar, paytabs)
+        tran_ref = next(t["tran_ref"] for t in _ledger(paytabs) if t["cart_id"] == ref)
+        paid = requests.post(f"{paytabs}/_sim/pay/{tran_ref}", json={}, timeout=10)
+        assert paid.status_code == 200 and paid.json()["respStatus"] == "A"
+        status = _wait_until_done(browser, f"{sidecar}/therapy/status/{ref}")
+        assert status["state"] == "fulfilled"  # the IPN and the worker thread did it
+        thank_you = browser.get(status["login_url"], timeout=10)
+        assert "Logged in as amal@example.com" in thank_you.text
+    code, output = demo_process.interrupt()
+    assert code == 0, output
+    assert "Traceback" not in output
+    assert output.rstrip().endswith("Stopped.")
+    assert not data_dir.exists()  # the temporary SQLite folder is removed
+
+
+def _checkout(browser: requests.Session, form_page: str, sidecar: str, paytabs: str) -> str:
+    """Post the registration form to the sidecar; return the intent ref of the status cookie."""
+    group_id = re.search(r"<option value='(\d+)'", form_page)
+    assert group_id is not None
+    form = {
+        **PERSON,
+        "group_id": group_id[1],
+        "email": "amal@example.com",
+        "country": "SA",
+        "form_token": hidden_value(form_page, "form_token"),
+        "idempotency_key": hidden_value(form_page, "idempotency_key"),
+    }
+    answer = browser.post(f"{sidecar}/therapy/checkout", data=form, allow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["Location"].startswith(f"{paytabs}/payment/page/")
+    [cookie] = [c for c in browser.cookies if c.name.startswith("tps_")]
+    return cookie.name.removeprefix("tps_")
+
+
+def _ledger(paytabs: str) -> list[dict[str, str]]:
+    answer = requests.get(f"{paytabs}/_sim/ledger", timeout=10)
+    assert answer.status_code == 200
+    ledger: list[dict[str, str]] = answer.json()
+    return ledger
+
+
+def _wait_until_done(browser: requests.Session, url: str, timeout: float = 30.0) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        status: dict[str, str] = browser.get(url, timeout=10).json()
+        if status.get("done") or time.monotonic() > deadline:
+            return status
+        time.sleep(0.2)
+
+
+def test_demo_falls_back_to_free_ports_when_its_ports_are_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        stack = build_demo(port_base=port, data_dir=tmp_path)
+        try:
+            assert stack.sidecar_url.startswith("http://127.0.0.1:")
+            assert not stack.sidecar_url.endswith(f":{port}")
+            assert stack.services.settings.public_url == stack.sidecar_url
+        finally:
+            stack.stop()
+
+
+def test_demo_ignores_the_developers_env_file_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("SIDECAR_DATABASE_URL=mysql://nobody:x@192.0.2.1/none\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WP_BASE_URL", "http://localhost:9")
+    monkeypatch.setenv("PAYTABS_BASE_URL", "http://localhost:9")
+    stack = build_demo(port_base=0, data_dir=tmp_path / "demo")
+    try:
+        settings = stack.services.settings
+        assert settings.database_url == f"sqlite:///{tmp_path / 'demo' / 'sidecar.sqlite3'}"
+        assert settings.wp_base_url == stack.wordpress_url  # the origin the browser uses (CORS)
+        assert settings.paytabs_base_url == stack.paytabs_url
+        assert stack.services.credentials.get().profile_id == 100001  # from the demo wp_options
+    finally:
+        stack.stop()

@@ -305,24 +305,23 @@ Press Ctrl-C to stop.
 
 def run_demo(*, port_base: int = DEFAULT_PORT_BASE, data_dir: str | Path | None = None) -> None:
     """Run the demo in the foreground until Ctrl-C (or SIGTERM), then stop everything cleanly."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log of every poll
-    folder = Path(data_dir) if data_dir else None
-    stack = build_demo(port_base=port_base, data_dir=folder).start()
     stopping = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()
 
-    previous = signal.signal(signal.SIGTERM, _stop)
+    # Our own handlers: no KeyboardInterrupt in the middle of anything, and Ctrl-C works even
+    # where a shell started us with SIGINT ignored.
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log of every poll
     try:
+        stack = build_demo(port_base=port_base, data_dir=Path(data_dir) if data_dir else None)
+        stack.start()
         print(instructions(stack), flush=True)
-        while not stopping.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
-        signal.signal(signal.SIGTERM, previous)
+        stopping.wait()
         print("Stopping the demo…", flush=True)
         stack.stop()
         print("Stopped.", flush=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

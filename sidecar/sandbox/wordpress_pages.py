@@ -133,10 +133,11 @@ def error_message(code: str, field: str | None) -> str:
     return ERROR_SENTENCES.get(code, generic)
 
 
-def group_list(groups: list[GroupInfo]) -> Markup:
+def group_list(groups: list[GroupInfo], chosen: GroupInfo | None = None) -> Markup:
     """List the groups with price and seats left, each linking to its registration form."""
     items = []
     for g in groups:
+        mark = Markup(" class='chosen'") if chosen and g.id == chosen.id else ""
         seats = Markup("{} of {} seats left").format(g.seats_left, g.capacity)
         if not g.open or not g.seats_left:
             seats = Markup("<span class='full'>{}</span>").format(
@@ -144,8 +145,8 @@ def group_list(groups: list[GroupInfo]) -> Markup:
             )
         items.append(
             Markup(
-                "<li data-group='{}'><a href='{}'><strong>{}</strong></a> · {} {} · {}</li>"
-            ).format(g.id, g.registration_url, g.name, f"{g.price:.2f}", g.currency, seats)
+                "<li data-group='{}'{}><a href='{}'><strong>{}</strong></a> · {} {} · {}</li>"
+            ).format(g.id, mark, g.registration_url, g.name, f"{g.price:.2f}", g.currency, seats)
         )
     return Markup("<ul class='groups'>{}</ul>").format(Markup("").join(items))
 
@@ -221,14 +222,12 @@ def registration_page(
     top = notice(error_message(error, field), "error") if error else Markup("")
     if error:  # the sidecar's code, for whoever tries the demo (the real plugin hides it)
         top += Markup("<p><small>sidecar error code: <code>{}</code></small></p>").format(error)
-    price = (
-        Markup(" ({} {})").format(f"{selected.price:.2f}", selected.currency) if selected else ""
-    )
     form = Markup(
         "<h2>Register</h2><form class='therapy-sidecar-form' method='post' action='{}' "
         "accept-charset='UTF-8'>{}<input type='hidden' name='idempotency_key' value='{}'>"
         "<input type='hidden' name='form_token' value='{}'>{}"
-        "<p class='therapy-sidecar-form__submit'><button type='submit'>Continue to payment{}</button>"
+        # The plugin's button names the price of its one group; here the select names each price.
+        "<p class='therapy-sidecar-form__submit'><button type='submit'>Continue to payment</button>"
         "</p></form>"
     ).format(
         action,
@@ -236,9 +235,8 @@ def registration_page(
         idempotency_key,
         form_token,
         _person_fields(user, field),
-        price,
     )
-    body = top + Markup("<h2>Groups</h2>") + group_list(groups) + form
+    body = top + Markup("<h2>Groups</h2>") + group_list(groups, selected) + form
     return page("Therapy group registration", body, who=user.email if user else "")
 
 

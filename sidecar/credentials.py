@@ -68,7 +68,7 @@ def parse_credentials(
     missing = [name for name, v in (("profile id", profile), ("server key", key)) if not v]
     if missing:
         raise CredentialsUnavailable(f"PayTabs {' and '.join(missing)} missing in {source}")
-    if not profile.isdigit():
+    if not (profile.isascii() and profile.isdigit()):
         raise CredentialsUnavailable(f"PayTabs profile id in {source} is not a number")
     if not key.startswith("S") or len(key) < 10:
         raise CredentialsUnavailable(f"the PayTabs key in {source} is not a server key (S...)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sidecar import repository as repo
 from sidecar.errors import SidecarError
 from sidecar.services import Services
 from wp_bridge.errors import WPBridgeError
@@ -26,7 +27,7 @@ def readiness(services: Services) -> Readiness:
     checks: dict[str, str] = {}
     try:
         with services.db.transaction() as tx:
-            tx.scalar("SELECT COUNT(*) FROM schema_migrations")
+            repo.count_migrations(tx)
         checks["database"] = "ok"
     except SidecarError as exc:
         checks["database"] = f"unavailable: {exc}"

@@ -12,7 +12,6 @@ from typing import Any
 from sidecar import repository as repo
 from sidecar.alerts import alert
 from sidecar.confirmation import find_sale, mismatch
-from sidecar.db import Tx
 from sidecar.jobs import enqueue
 from sidecar.paytabs import PayTabsError, PayTabsInvalidRequest
 from sidecar.repository import Intent
@@ -39,7 +38,7 @@ def run_all(services: Services) -> dict[str, int]:
         "purged": sweep_retention(services),
     }
     with services.db.transaction() as tx:
-        mark(tx, "sweep", services.clock())
+        repo.set_worker_mark(tx, "sweep", services.clock())
     return counts
 
 
@@ -48,27 +47,21 @@ def sweep_pending_payments(services: Services) -> int:
     now = services.clock()
     cutoff = now - services.settings.pending_query_after_seconds
     with services.db.transaction() as tx:
-        rows = tx.all(
-            "SELECT id FROM intents WHERE state = ? AND created_at < ? AND tran_ref IS NOT NULL"
-            " AND (last_queried_at IS NULL OR last_queried_at < ?) ORDER BY created_at LIMIT ?",
-            (State.AWAITING_PAYMENT.value, cutoff, cutoff, BATCH),
+        ids = repo.list_unconfirmed_intent_ids(
+            tx, created_before=cutoff, queried_before=cutoff, limit=BATCH
         )
-        for row in rows:
-            repo.update_intent(tx, row["id"], now, last_queried_at=now)
-            enqueue(services, tx, row["id"], "confirm")
-    return len(rows)
+        for intent_id in ids:
+            repo.update_intent(tx, intent_id, now, last_queried_at=now)
+            enqueue(services, tx, intent_id, "confirm")
+    return len(ids)
 
 
 def sweep_expired_holds(services: Services) -> int:
     """Ask PayTabs about each intent whose hold ran out; only an unpaid one expires."""
     with services.db.transaction() as tx:
-        rows = tx.all(
-            "SELECT * FROM intents WHERE state = ? AND hold_expires_at < ? ORDER BY hold_expires_at LIMIT ?",
-            (State.AWAITING_PAYMENT.value, services.clock(), BATCH),
-        )
+        holds = repo.list_expired_holds(tx, now=services.clock(), limit=BATCH)
     expired = 0
-    for row in rows:
-        intent = Intent.from_row(row)
+    for intent in holds:
         try:
             sale = find_sale(services, intent)
         except PayTabsInvalidRequest:
@@ -110,63 +103,20 @@ def sweep_unfulfilled(services: Services) -> int:
     """Alert once about each paid intent still not fulfilled after the configured minutes."""
     cutoff = services.clock() - services.settings.unfulfilled_alert_minutes * 60
     with services.db.transaction() as tx:
-        rows = tx.all(
-            "SELECT id, ref, state FROM intents WHERE state IN (?, ?) AND paid_at < ?"
-            " AND unfulfilled_alerted = 0 LIMIT ?",
-            (State.PAID.value, State.FULFILLING.value, cutoff, BATCH),
-        )
-        for row in rows:
-            repo.update_intent(tx, row["id"], services.clock(), unfulfilled_alerted=True)
-    for row in rows:
-        alert(services, "unfulfilled", row["ref"], f"paid but still {row['state']}")
-    return len(rows)
+        late = repo.list_unalerted_unfulfilled(tx, paid_before=cutoff, limit=BATCH)
+        for intent in late:
+            repo.update_intent(tx, intent.id, services.clock(), unfulfilled_alerted=True)
+    for intent in late:
+        alert(services, "unfulfilled", intent.ref, f"paid but still {intent.state.value}")
+    return len(late)
 
 
 def sweep_retention(services: Services) -> int:
     """Purge personal data of ended intents past the retention period (payment facts stay)."""
     now = services.clock()
     cutoff = now - services.settings.retention_days * 86400
-    marks = ", ".join("?" for _ in ENDED)
     with services.db.transaction() as tx:
-        rows = tx.all(
-            f"SELECT id FROM intents WHERE state IN ({marks}) AND updated_at < ? AND purged_at IS NULL LIMIT ?",
-            (*ENDED, cutoff, BATCH),
-        )
-        for row in rows:
-            purge_personal_data(tx, row["id"], now)
-        # Secrets go as soon as the intent no longer needs them, whatever its age.
-        tx.execute(
-            f"UPDATE intents SET password_enc = NULL WHERE password_enc IS NOT NULL AND state IN ({marks})",
-            ENDED,
-        )
-    return len(rows)
-
-
-def purge_personal_data(tx: Tx, intent_id: int, now: float) -> None:
-    """Erase the buyer's personal data from an intent and its logged notifications."""
-    repo.update_intent(
-        tx,
-        intent_id,
-        now,
-        email=None,
-        first_name=None,
-        last_name=None,
-        phone=None,
-        street1=None,
-        city=None,
-        country=None,
-        client_ip=None,
-        password_enc=None,
-        purged_at=now,
-    )
-    tx.execute(
-        "UPDATE notifications SET body = NULL, headers = NULL WHERE intent_id = ?", (intent_id,)
-    )
-
-
-def mark(tx: Tx, name: str, now: float) -> None:
-    """Record that ``name`` (a sweep, the worker's heartbeat) ran at ``now``."""
-    if tx.one("SELECT name FROM worker_marks WHERE name = ?" + tx.for_update, (name,)):
-        tx.execute("UPDATE worker_marks SET at = ? WHERE name = ?", (now, name))
-    else:
-        tx.execute("INSERT INTO worker_marks (name, at) VALUES (?, ?)", (name, now))
+        ids = repo.list_purgeable_intent_ids(tx, ENDED, updated_before=cutoff, limit=BATCH)
+        for intent_id in ids:
+            repo.purge_personal_data(tx, intent_id, now)
+    return len(ids)

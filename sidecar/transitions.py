@@ -8,7 +8,11 @@ from sidecar import repository as repo
 from sidecar.db import Tx
 from sidecar.errors import IntentNotFound
 from sidecar.repository import Intent
-from sidecar.states import Event, next_state
+from sidecar.states import Event, State, next_state
+
+NO_LONGER_NEEDS_PASSWORD = frozenset(
+    {State.PAYMENT_FAILED, State.EXPIRED, State.REFUNDING, State.REFUNDED, State.FULFILLED}
+)
 
 
 def apply_event(
@@ -31,6 +35,8 @@ def apply_event(
         raise IntentNotFound(f"intent {intent_id} does not exist")
     tx.race_window()
     new_state = next_state(intent.state, event)
+    if new_state in NO_LONGER_NEEDS_PASSWORD:
+        changes["password_enc"] = None  # a form password lives only until it can no longer be used
     repo.update_intent(tx, intent.id, now, state=new_state, **changes)
     repo.insert_transition(
         tx,

@@ -76,7 +76,7 @@ def _name(form: Mapping[str, str], name: str) -> str:
 def validate_checkout(form: Mapping[str, str]) -> CheckoutForm:
     """Check every field of the checkout form; raise CheckoutRejected for the first bad one."""
     raw_group = _text(form, "group_id")
-    if not raw_group.isdigit() or not 0 < int(raw_group) < 10**12:
+    if not (raw_group.isascii() and raw_group.isdigit()) or not 0 < int(raw_group) < 10**12:
         raise _reject("invalid_group", "The selected group is not valid.", "group_id")
     first, last = _name(form, "first_name"), _name(form, "last_name")
     if len(f"{first} {last}") < 4:

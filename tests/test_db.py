@@ -10,10 +10,10 @@ from sidecar.db import Database, migrate
 def test_db_migrate_is_idempotent(database_url: str) -> None:
     db = Database(database_url)
     first = migrate(db)
-    assert first == ["0001_initial"]
+    assert first == ["0001_initial", "0002_purge_index"]
     assert migrate(db) == []
     with db.transaction() as tx:
-        assert tx.scalar("SELECT COUNT(*) FROM schema_migrations") == 1
+        assert tx.scalar("SELECT COUNT(*) FROM schema_migrations") == 2
         assert tx.scalar("SELECT COUNT(*) FROM intents") == 0
     db.close()
 

@@ -40,6 +40,7 @@ from sidecar.bench_procs import (
     gunicorn_settings,
     machine,
     start_gunicorn,
+    stop_children,
 )
 from sidecar.bench_procs import start_simulator as start_sim
 from sidecar.bench_report import Report, render
@@ -128,6 +129,7 @@ def run_bench(options: BenchOptions) -> str:
 def _run_phases(options: BenchOptions, stack: ExitStack, progress: Callable[[str], None]) -> Report:
     base = Path(tempfile.mkdtemp(prefix="sidecar-bench-"))
     stack.callback(shutil.rmtree, base, ignore_errors=True)
+    stack.callback(stop_children)
     parts, report = _start_stack(base, stack, progress)
     report.options = options
     progress("timing each dependency alone (simulator, WordPress, MariaDB)")

@@ -59,7 +59,7 @@ def closed_loop(concurrency: int, seconds: float, send: Send, warmup: int = 2) -
         latencies: list[float] = []
         errors = 0
         with requests.Session() as session:
-            for _ in range(warmup):
+            for _ in range(warmup if not STOP.is_set() else 0):
                 send(session, next(numbers))
             barrier.wait()
             deadline = window["start"] + seconds
@@ -74,8 +74,15 @@ def closed_loop(concurrency: int, seconds: float, send: Send, warmup: int = 2) -
                     errors += 1
         return latencies, errors, end
 
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sender") as pool:
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sender")
+    try:
         outcomes = [f.result() for f in [pool.submit(sender) for _ in range(concurrency)]]
+    except BaseException:
+        STOP.set()  # Ctrl-C: senders stop, and none waits at the barrier for one never started
+        barrier.abort()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     finished = max(o[2] for o in outcomes)
     return LoadResult(
         latencies=[lat for o in outcomes for lat in o[0]],

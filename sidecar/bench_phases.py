@@ -121,8 +121,8 @@ def run_fulfilment(parts: Parts, latencies_ms: list[int], samples: int) -> list[
                 )
             results.append(FulfilResult(ms, durations, calls))
     finally:
-        parts.memory.unwatch("sidecar worker")
-        worker.stop()
+        parts.memory.unwatch("sidecar worker")  # a last VmHWM sample while it still runs
+        worker.stop()  # (if interrupted in between, the cleanup's stop_children stops it)
         parts.wp.fake.latency_seconds = 0.0
     return results
 

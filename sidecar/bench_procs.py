@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import requests
 
@@ -33,6 +33,8 @@ def sidecar_script() -> list[str]:
 class Child:
     """A subprocess in its own session, logging to a file, stopped with SIGTERM then SIGKILL."""
 
+    started: ClassVar[list[Child]] = []  # every child, so that a cleanup can miss none
+
     def __init__(self, name: str, argv: list[str], env: dict[str, str], base: Path) -> None:
         self.name = name
         self.log_path = base / f"{name}.log"
@@ -41,6 +43,7 @@ class Child:
             argv, env=env, cwd=base, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the benchmark only; it stops its children
         )  # fmt: skip
+        Child.started.append(self)
 
     @property
     def pid(self) -> int:
@@ -72,6 +75,12 @@ class Child:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
         self._log.close()
+
+
+def stop_children() -> None:
+    """Stop every child still running (the last line of the cleanup)."""
+    while Child.started:
+        Child.started.pop().stop()
 
 
 def answers(url: str) -> bool:

@@ -25,6 +25,7 @@ UNITS = {
     name: ROOT / "systemd" / f"therapy-sidecar-{name}.service"
     for name in ("web", "worker", "migrate")
 }
+SOCKET = ROOT / "systemd" / "therapy-sidecar-web.socket"
 VENV_BIN = "/opt/therapy-sidecar/venv/bin/"
 STATE_DIR = "/var/lib/therapy-sidecar"
 HARDENING = {
@@ -84,7 +85,7 @@ def unit_copies(tmp_path: Path) -> dict[str, Path]:
         stub.write_text("#!/bin/sh\nexit 0\n")
         stub.chmod(0o755)
     copies = {}
-    for name, unit in UNITS.items():
+    for name, unit in {**UNITS, "socket": SOCKET}.items():
         copy = tmp_path / unit.name
         copy.write_text(unit.read_text().replace(VENV_BIN, f"{bin_dir}/"))
         copies[name] = copy
@@ -127,7 +128,7 @@ def test_units_verify_needs_the_binaries(unit_copies: dict[str, Path], tmp_path:
 
 def test_units_security_exposure_is_low(unit_copies: dict[str, Path]) -> None:
     binary = systemd_analyze()
-    for copy in unit_copies.values():
+    for copy in (path for name, path in unit_copies.items() if name != "socket"):
         result = subprocess.run(
             [binary, "security", "--offline=yes", "--no-pager", str(copy)],
             capture_output=True,
@@ -168,8 +169,18 @@ def test_units_migrations_run_before_web_and_worker() -> None:
     assert migrate["ExecStart"] == [f"{VENV_BIN}sidecar migrate"]
     for name in ("web", "worker"):
         settings = unit_settings(UNITS[name])
-        assert settings["Requires"] == ["therapy-sidecar-migrate.service"]
+        assert "therapy-sidecar-migrate.service" in settings["Requires"][0].split()
         assert "therapy-sidecar-migrate.service" in settings["After"][0].split()
+
+
+def test_units_web_socket_is_held_by_systemd_on_the_gunicorn_address() -> None:
+    socket = unit_settings(SOCKET)
+    web = unit_settings(UNITS["web"])
+    assert socket["ListenStream"] == [gunicorn_conf.bind] == ["127.0.0.1:8000"]
+    assert "therapy-sidecar-web.socket" in web["Requires"][0].split()
+    assert "therapy-sidecar-web.socket" in web["After"][0].split()
+    nginx = (ROOT / "deploy" / "nginx" / "therapy-sidecar.conf").read_text()
+    assert "server 127.0.0.1:8000;" in nginx
 
 
 def test_gunicorn_workers_default_from_cores_and_capped() -> None:

@@ -5,6 +5,7 @@ and the sandbox WordPress served by the test process."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.conftest import require_component
 from tests.support.mariadb import free_port
 from tests.support.processes import start_worker, stop, wait_for
 from tests.support.stack import Stack
@@ -252,3 +254,56 @@ def test_gunicorn_reload_replaces_workers_without_downtime(deployed: dict[str, A
     assert set(answers) <= {200}
     assert session.get(f"{url}/healthz", timeout=10).status_code == 200
     assert web.proc.poll() is None
+
+
+def test_gunicorn_serves_the_socket_systemd_hands_over(tmp_path: Path) -> None:
+    """therapy-sidecar-web.socket: gunicorn takes the listening socket from LISTEN_FDS.
+
+    systemd-socket-activate plays systemd: it holds the socket, queues the first connection and
+    only then starts gunicorn, which is what a restart behind the socket unit looks like.
+    """
+    activate = shutil.which("systemd-socket-activate")
+    require_component(
+        activate is not None, "systemd-socket-activate not installed (apt-get install systemd)"
+    )
+    assert activate is not None
+    stack = Stack(tmp_path, f"sqlite:///{tmp_path / 'stack.sqlite3'}")
+    port = free_port()
+    env = stack.process_env(
+        SIDECAR_DATABASE_URL=f"sqlite:///{tmp_path / 'sidecar.sqlite3'}",
+        SIDECAR_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        SIDECAR_WEB_BIND="127.0.0.1:1",  # ignored: the inherited socket wins
+        SIDECAR_WEB_WORKERS="1",
+    )
+    passed = [arg for name in env for arg in ("-E", name)]
+    out = open(tmp_path / "activated.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            activate,
+            "-l",
+            f"127.0.0.1:{port}",
+            *passed,
+            str(BIN / "gunicorn"),
+            "--config",
+            "python:sidecar.gunicorn_conf",
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        time.sleep(0.3)  # listening, gunicorn not started yet
+        response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=60)  # queued meanwhile
+        assert response.status_code == 200 and response.json() == {"status": "alive"}
+        log = (tmp_path / "activated.log").read_text()
+        assert f"Listening at: http://127.0.0.1:{port} " in log  # not SIDECAR_WEB_BIND
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        out.close()
+        stack.close()

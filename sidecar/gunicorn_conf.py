@@ -4,6 +4,7 @@ It ships inside the package, so an upgrade (``pip install``) brings the matching
 it with environment variables (the systemd unit reads them from /etc/therapy-sidecar/sidecar.env):
 
 - ``SIDECAR_WEB_BIND`` (default ``127.0.0.1:8000``): where nginx proxies to; loopback only.
+  Under therapy-sidecar-web.socket systemd owns the socket and its address wins.
 - ``SIDECAR_WEB_WORKERS`` (default ``2 * cores + 1``, at most 8): worker processes.
 - ``SIDECAR_WEB_THREADS`` (default 4): threads per worker; a checkout waits on PayTabs for
   up to about 25 s, and the threads keep status polls flowing meanwhile.

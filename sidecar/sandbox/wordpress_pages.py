@@ -249,22 +249,26 @@ def status_page(
     status: dict[str, Any] | None,
     who: str = "",
 ) -> str:
-    """Render the "you are being registered" page: polls the sidecar, works without JS too."""
+    """Render the "you are being registered" page: polls the sidecar, works without JS too.
+
+    ``status`` is the sidecar's answer fetched while rendering (None when unknown). Without
+    JavaScript the page moves on to the sidecar's own status page, as the plugin's does: it
+    refreshes itself and sends the paying browser through its login link when done.
+    """
     failed = code in PAYMENT_SENTENCES
     state = str((status or {}).get("state", ""))
     message = PAYMENT_SENTENCES[code] if failed else str((status or {}).get("message") or "")
-    ended = failed or state in BAD_STATES or state == "fulfilled"
+    stopped = failed or state in BAD_STATES
     body = Markup(
         "<div class='therapy-sidecar-status' id='tps-status' data-intent='{}'>"
         "<p class='therapy-sidecar-status__message' role='status' aria-live='polite'>{}</p>"
-        "<p class='therapy-sidecar-status__back'{}><a href='{}'>{}</a></p>{}</div>"
+        "<p class='therapy-sidecar-status__back'{}><a href='{}'>{}</a></p></div>"
     ).format(
         ref,
         message or STATUS_PLACEHOLDER,
-        "" if failed or state in BAD_STATES else Markup(" hidden"),
+        "" if stopped else Markup(" hidden"),
         back_url,
         BACK_TEXT,
-        _no_js_next(status) if state == "fulfilled" else "",
     )
     config = {"statusUrl": status_url, "interval": 1000, "maxWaitMs": 15 * 60 * 1000}
     config.update(failed=failed, texts=STATUS_TEXTS, bad=list(BAD_STATES))
@@ -272,23 +276,14 @@ def status_page(
         "<script type='application/json' id='tps-config'>{}</script><script>{}</script>"
     ).format(_json_for_script(config), STATUS_SCRIPT)
     refresh = Markup("")
-    if not ended:
-        refresh = Markup("<noscript><meta http-equiv='refresh' content='3'></noscript>")
+    if not stopped:
+        refresh = Markup("<noscript><meta http-equiv='refresh' content='3;url={}'></noscript>")
+        refresh = refresh.format(status_url)
         body += Markup(
-            "<noscript><p>This page refreshes itself every few seconds until your registration "
-            "is complete.</p></noscript>"
-        )
+            "<noscript><p>This page will take you to your registration status in a few seconds. "
+            "<a href='{}'>Check your registration now</a>.</p></noscript>"
+        ).format(status_url)
     return page("Registration status", body, head=refresh, who=who)
-
-
-def _no_js_next(status: dict[str, Any] | None) -> Markup:
-    url = str((status or {}).get("redirect_url") or "")
-    if not url.startswith(("http://", "https://")):
-        return Markup("")
-    # Shown to everyone: with JavaScript the page has already moved on through the login link.
-    return Markup("<p class='therapy-sidecar-status__next'><a href='{}'>Continue</a></p>").format(
-        url
-    )
 
 
 def _json_for_script(value: Any) -> Markup:

@@ -1,0 +1,498 @@
+"""A Hypothesis state machine drives buyers, PayTabs, WordPress and the worker in any order.
+
+Rules: start a checkout (a group of five seats or one of a single seat), pay, decline, cancel or
+abandon the page, switch PayTabs' IPN delivery (deliver, duplicate, drop, reorder), deliver or
+flush IPNs, post the browser return (again and again, or never), forge notifications, run the
+worker, crash the worker, move the clock past leases, pages and holds, run the sweeps, take
+WordPress down and up, fill or close a group behind the sidecar's back, make PayTabs fail or
+refunds pend. After every step promises 1, 3, 4 and 5 hold (``tests/support/invariants.py``);
+at the end WordPress comes back, time passes, the sweeps and the worker run until nothing is
+left, and every approved payment is fulfilled or refunded (promise 2).
+
+Crashes are in-process stand-ins for SIGKILL: a job is claimed and never released (or its
+handler is stopped by an exception no handler catches at one of the named crash points), so its
+lease has to run out before the next drain takes it over. The real SIGKILL tests, with worker
+processes, are in ``tests/test_crash_recovery.py``.
+
+One stack per database serves every example (its servers are shared; a stack costs about 0.5 s
+to stop); each example starts from an emptied store, a new PayTabs simulator behind the same
+server and a new in-memory WordPress behind the same client.
+
+Runs are seeded (``derandomize``) and bounded: 100 examples on SQLite and 33 on MariaDB of 50
+steps by default (under a minute here). The long run is one flag away::
+
+    SIDECAR_STATEFUL_EXAMPLES=1000 SIDECAR_STATEFUL_STEPS=60 pytest tests/test_stateful.py
+
+(MariaDB then runs a third of the SQLite examples; SIDECAR_STATEFUL_SEED=random drops the fixed
+seed so every run explores new sequences.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
+
+from sidecar import reconcile, sweeps
+from sidecar import repository as repo
+from sidecar.crashpoints import POINTS
+from sidecar.paytabs import PayTabsClient, PayTabsTransportError, sign_ipn, sign_return
+from sidecar.sandbox.paytabs_sim import PayTabsSimulator
+from sidecar.states import State
+from tests.support.invariants import assert_invariants
+from tests.support.stack import PROFILE_ID, SERVER_KEY, Stack
+from wp_bridge import errors as wp_errors
+from wp_bridge.errors import WPConnectionError
+from wp_bridge.fake import FakeWordPress
+
+EXAMPLES = int(os.environ.get("SIDECAR_STATEFUL_EXAMPLES", "100"))
+MARIADB_EXAMPLES = int(os.environ.get("SIDECAR_STATEFUL_EXAMPLES", "100")) // 3
+STEPS = int(os.environ.get("SIDECAR_STATEFUL_STEPS", "50"))
+SEEDED = os.environ.get("SIDECAR_STATEFUL_SEED", "fixed") != "random"
+
+APPROVE, DECLINE = "4111111111111111", "4000000000000002"
+FILL = ("fill-",)  # bookings the site makes itself, not through the sidecar
+# Checkouts come from one test client address: the rate limit is tested in test_security.py.
+STACK_SETTINGS: dict[str, Any] = {"SIDECAR_RATELIMIT_CHECKOUT": "100000/minute"}
+TABLES = ("job_attempts", "jobs", "transitions", "notifications", "intents", "group_locks")
+LEASE = 61.0  # just past the default 60 s job lease
+CLOCK_STEPS = [1.0, LEASE, 181.0, 20 * 60 + 1.0, 30 * 60 + 1.0]  # lease, query, page, hold
+CRASH_POINTS = sorted(POINTS - {"after_notification_logged"})  # the worker's points only
+OPERATOR_FIXABLE = {"fulfilment_retries_exhausted"}  # WordPress was down for too long
+
+
+class SimulatedCrash(BaseException):
+    """Stops a job mid-run like SIGKILL would: no handler of the sidecar catches it."""
+
+
+class LostAnswers:
+    """Counts down answers to lose: the call is made (the work is done), its answer never comes."""
+
+    def __init__(self, target: Any, calls: frozenset[str], error: Any) -> None:
+        self.target = target
+        self.calls = calls
+        self.error = error
+        self.remaining = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.target, name)
+        if name not in self.calls:
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attr(*args, **kwargs)
+            if self.remaining > 0:
+                self.remaining -= 1
+                raise self.error(f"the answer to {name} was lost (injected)")
+            return result
+
+        return call
+
+
+def lost_paytabs_answer(message: str) -> PayTabsTransportError:
+    """A timeout after PayTabs did the work."""
+    return PayTabsTransportError(message, timed_out=True)
+
+
+PAYTABS_CALLS = frozenset({"create_payment_page", "query_transaction", "query_cart", "refund"})
+WORDPRESS_WRITES = frozenset({"create_user", "book_session", "join_group", "send_email"})
+
+
+class SharedStack:
+    """One Stack per database whose servers serve every example; the rest is new each time."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        client = stack.wordpress
+        self.wordpress = LostAnswers(client, WORDPRESS_WRITES, WPConnectionError)
+        stack.services.wordpress = self.wordpress
+        self.paytabs = LostAnswers(None, PAYTABS_CALLS, lost_paytabs_answer)
+        stack.services.paytabs_factory = self._paytabs_client
+
+    def _paytabs_client(self, creds: Any) -> Any:
+        if self.paytabs.target is None:
+            key = creds.server_key.reveal()
+            self.paytabs.target = PayTabsClient(creds.base_url, creds.profile_id, key)
+        return self.paytabs
+
+    def close(self) -> None:
+        """Stop the stack and close the PayTabs client's session."""
+        if self.paytabs.target is not None:
+            self.paytabs.target.close()
+        self.stack.close()
+
+    def reset(self) -> Stack:
+        """Empty the store, put a new simulator and a new WordPress behind the same servers."""
+        s = self.stack
+        s.services.extras.pop("crash_point", None)
+        with s.services.db.transaction() as tx:
+            for table in TABLES:
+                tx.execute(f"DELETE FROM {table}")
+        old = s.sim
+        s.sim = PayTabsSimulator(
+            server_key=SERVER_KEY,
+            profile_id=PROFILE_ID,
+            base_url=s.sim_server.url,
+            clock=s.clock,
+            deliver_in_background=False,
+        )
+        s.sim.configure(ipn_delay_seconds=0, ipn_retry_delays=(0.05,) * 5)
+        s.sim_server.server.app = s.sim.app  # werkzeug reads the app per request
+        old.close()
+        s.wp = FakeWordPress(site_url="http://wp.test", clock=s.clock)
+        s.group = s.wp.add_group(name="Anxiety circle", price="150.00", capacity=5)
+        s.small_group = s.wp.add_group(name="Grief group", price="200.00", capacity=1)
+        s.wordpress.fake = s.wp
+        s.alerts.clear()
+        self.wordpress.remaining = self.paytabs.remaining = 0
+        return s
+
+
+class PaymentMachine(RuleBasedStateMachine):
+    """Buyers, PayTabs, WordPress, the worker and the clock, in any order."""
+
+    intents = Bundle("intents")
+    returns = Bundle("returns")
+    shared: ClassVar[SharedStack]  # set by ``on()``
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack = self.shared.reset()
+        self.fills = 0
+
+    # --- buyers ---------------------------------------------------------------------------
+
+    @initialize(target=intents, smalls=st.lists(st.booleans(), min_size=1, max_size=3))
+    def first_buyers(self, smalls: list[bool]) -> Any:
+        """Every run starts with a few buyers at the checkout."""
+        return multiple(*(ref for small in smalls for ref in self._checkout(small)))
+
+    @rule(target=intents, small=st.booleans())
+    def start_checkout(self, small: bool) -> Any:
+        """A buyer submits the form for one of the two groups."""
+        return multiple(*self._checkout(small))
+
+    def _checkout(self, small: bool) -> list[str]:
+        s = self.stack
+        group = s.small_group if small else s.group
+        # 503 only when something is down: WordPress, PayTabs' API, or PayTabs' answers.
+        outage = (
+            s.wp.down
+            or s.sim.switches()["fail_next_requests"] > 0
+            or self.shared.paytabs.remaining > 0
+        )
+        form = s.form(group.id)
+        response = s.checkout(form)
+        location = response.headers.get("Location", "")
+        if response.status_code == 303 and location.startswith(s.sim_server.url + "/payment/"):
+            return [s.intent_by_key(form["idempotency_key"]).ref]
+        if response.status_code == 503:
+            assert outage, response.get_data(as_text=True)
+        else:
+            assert response.status_code == 303, response.status_code
+            assert "error=group_full" in location or "error=group_closed" in location, location
+        return []
+
+    def _page(self, ref: str) -> str:
+        tran_ref = self.stack.intent(ref).tran_ref
+        assert tran_ref, ref
+        return tran_ref
+
+    @rule(target=returns, ref=intents)
+    def pay(self, ref: str) -> Any:
+        """The buyer pays with a card PayTabs approves (if the page is still open)."""
+        try:
+            return self.stack.sim.pay(self._page(ref), APPROVE)
+        except ValueError:  # paid, cancelled or expired: PayTabs shows "no longer valid"
+            return multiple()
+
+    @rule(target=returns, ref=intents)
+    def decline(self, ref: str) -> Any:
+        """The buyer's card is declined."""
+        try:
+            return self.stack.sim.pay(self._page(ref), DECLINE)
+        except ValueError:
+            return multiple()
+
+    @rule(target=returns, ref=intents)
+    def cancel(self, ref: str) -> Any:
+        """The buyer presses Cancel on the hosted page."""
+        try:
+            return self.stack.sim.cancel(self._page(ref))
+        except ValueError:
+            return multiple()
+
+    @rule(ref=intents)
+    def abandon(self, ref: str) -> None:
+        """The buyer closes the tab: nothing happens until the page and the hold run out."""
+
+    @rule(fields=returns)
+    def post_return(self, fields: dict[str, str]) -> None:
+        """The browser comes back from PayTabs (any number of times, or never)."""
+        response = self.stack.post_return(fields)
+        assert response.status_code == 303, response.status_code
+        assert "intent=" + fields["cartId"] in response.headers["Location"]
+
+    # --- PayTabs --------------------------------------------------------------------------
+
+    @rule(mode=st.sampled_from(["deliver", "duplicate", "drop", "reorder"]))
+    def ipn_mode(self, mode: str) -> None:
+        """Switch how PayTabs delivers the next IPNs."""
+        self.stack.sim.configure(ipn=mode)
+
+    @rule()
+    def deliver_ipns(self) -> None:
+        """PayTabs sends the IPNs it has queued."""
+        self.stack.deliver_ipns()
+
+    @rule()
+    def flush_reordered_ipns(self) -> None:
+        """PayTabs releases the IPNs it held back, newest first, and sends them."""
+        self.stack.sim.flush_notifications()
+        self.stack.deliver_ipns()
+
+    @rule(failures=st.integers(1, 3))
+    def paytabs_fails(self, failures: int) -> None:
+        """PayTabs' API answers 500 to the next requests."""
+        self.stack.sim.configure(fail_next_requests=failures)
+
+    @rule(answers=st.integers(1, 3))
+    def paytabs_answers_lost(self, answers: int) -> None:
+        """PayTabs does the next calls (create, query, refund) but the answers time out."""
+        self.shared.paytabs.remaining = answers
+
+    @rule(mode=st.sampled_from(["approve", "pending"]))
+    def refund_mode(self, mode: str) -> None:
+        """Refunds are approved at once, or pending until PayTabs is asked again."""
+        self.stack.sim.configure(refund_mode=mode)
+
+    @rule(ref=intents, kind=st.sampled_from(["wrong_key", "genuine_claim", "tampered_return"]))
+    def forge_notification(self, ref: str, kind: str) -> None:
+        """Someone posts a notification claiming the intent was paid."""
+        s = self.stack
+        intent = s.intent(ref)
+        if kind == "tampered_return":
+            fields = {
+                "cartId": ref,
+                "tranRef": intent.tran_ref or "TST0",
+                "respStatus": "D",
+                "respCode": "05",
+                "respMessage": "Declined",
+            }
+            fields["signature"] = sign_return(fields, SERVER_KEY)
+            fields["respStatus"] = "A"  # altered after signing
+            response = s.post_return(fields)
+            assert response.status_code == 303, response.status_code
+            return
+        claim = {
+            "tran_ref": intent.tran_ref,
+            "cart_id": ref,
+            "cart_amount": "1.00",
+            "cart_currency": "SAR",
+            "payment_result": {"response_status": "A"},
+        }
+        body = json.dumps(claim).encode()
+        key = SERVER_KEY if kind == "genuine_claim" else "SWRONGKEY0-0000000000-0000000000"
+        response = s.client.post(
+            "/paytabs/ipn",
+            data=body,
+            headers={"Content-Type": "application/json", "Signature": sign_ipn(body, key)},
+        )
+        # A genuinely signed IPN is only a trigger: PayTabs' query decides what happened.
+        assert response.status_code == (200 if kind == "genuine_claim" else 400)
+
+    # --- the worker and the clock ---------------------------------------------------------
+
+    @rule()
+    def run_worker(self) -> None:
+        """The worker drains every due job."""
+        self.stack.drain()
+
+    @rule()
+    def crash_after_claim(self) -> None:
+        """The worker claims a due job and dies at once: the job stays leased until it expires."""
+        s = self.stack
+        with s.services.db.transaction() as tx:
+            repo.claim_jobs(
+                tx,
+                now=s.clock(),
+                lease_seconds=s.services.settings.job_lease_seconds,
+                limit=1,
+            )
+
+    @rule(point=st.sampled_from(CRASH_POINTS))
+    def crash_worker(self, point: str) -> None:
+        """The worker dies at a named point of a job; what it did so far stays done."""
+        s = self.stack
+
+        def hook(name: str) -> None:
+            if name == point:
+                raise SimulatedCrash(point)
+
+        s.services.extras["crash_point"] = hook
+        try:
+            s.drain()
+        except SimulatedCrash:
+            pass
+        finally:
+            s.services.extras.pop("crash_point", None)
+
+    @rule(seconds=st.sampled_from(CLOCK_STEPS))
+    def time_passes(self, seconds: float) -> None:
+        """Time passes (past a lease, the pending query, the page's life or the hold)."""
+        self.stack.clock.advance(seconds)
+        self.stack.sim.expire_due_pages()
+
+    @rule()
+    def run_sweeps(self) -> None:
+        """The worker's periodic sweeps run."""
+        sweeps.run_all(self.stack.services)
+
+    # --- WordPress ------------------------------------------------------------------------
+
+    @rule(down=st.booleans())
+    def wordpress_down(self, down: bool) -> None:
+        """WordPress goes down or comes back."""
+        self.stack.wp.down = down
+
+    @rule(answers=st.integers(1, 3))
+    def wordpress_answers_lost(self, answers: int) -> None:
+        """WordPress does the next writes (user, booking, membership, mail); the answers are lost."""
+        self.shared.wordpress.remaining = answers
+
+    @rule(runs=st.integers(1, 10))
+    def long_wordpress_outage(self, runs: int) -> None:
+        """WordPress stays down while the worker retries, minutes apart, up to its budget."""
+        self.stack.wp.down = True
+        for _ in range(runs):
+            self.stack.clock.advance(301.0)  # past the longest backoff
+            self.stack.drain()
+
+    @rule(small=st.booleans(), is_open=st.booleans())
+    def group_opens_or_closes(self, small: bool, is_open: bool) -> None:
+        """An administrator closes (or reopens) registrations for a group."""
+        group = self.stack.small_group if small else self.stack.group
+        self.stack.wp.set_group_open(group.id, is_open)
+
+    @rule(small=st.booleans(), seats=st.integers(1, 5))
+    def site_books_seats(self, small: bool, seats: int) -> None:
+        """The site books seats itself (not through the sidecar): the group fills up."""
+        wp = self.stack.wp
+        group = self.stack.small_group if small else self.stack.group
+        for _ in range(seats):
+            self.fills += 1
+            user = wp.add_user(username=f"walkin{self.fills}", email=f"w{self.fills}@example.org")
+            try:
+                wp.book_session(intent_ref=f"fill-{self.fills}", group_id=group.id, user_id=user.id)
+            except (wp_errors.GroupFull, wp_errors.GroupClosed, wp_errors.WPConnectionError):
+                return
+
+    # --- promises -------------------------------------------------------------------------
+
+    @invariant()
+    def promises_hold(self) -> None:
+        """Promises 1, 3, 4 and 5 after every step (promise 2 needs the queue drained)."""
+        assert_invariants(self.stack, foreign_ref_prefixes=FILL)
+
+    def teardown(self) -> None:
+        """Let everything finish, then every approved payment is fulfilled or refunded."""
+        if sys.exc_info()[0] is not None:
+            return  # a step already failed: report that, not its consequences
+        settle(self.shared)
+        for ref in parked(self.stack):
+            reconcile.redrive(self.stack.services, ref)  # what the operator does
+        settle(self.shared)
+        assert_invariants(self.stack, settled=True, foreign_ref_prefixes=FILL)
+
+
+def settle(shared: SharedStack, rounds: int = 30) -> None:
+    """Bring WordPress and PayTabs back, then pass time, sweep and drain until nothing is due."""
+    stack = shared.stack
+    stack.wp.down = False
+    stack.sim.configure(ipn="deliver", fail_next_requests=0)
+    shared.wordpress.remaining = shared.paytabs.remaining = 0
+    stack.sim.flush_notifications()
+    for _ in range(rounds):
+        stack.clock.advance(3600)  # past every lease, backoff, page and hold
+        stack.sim.expire_due_pages()
+        stack.deliver_ipns()
+        sweeps.run_all(stack.services)
+        while stack.drain():
+            pass
+        if not stack.count("jobs", "state IN ('pending', 'running')"):
+            return
+    raise AssertionError(f"the queue did not settle in {rounds} rounds")
+
+
+def parked(stack: Stack) -> list[str]:
+    """Return intents in needs_attention, failing for any reason an operator cannot redrive."""
+    with stack.services.db.transaction() as tx:
+        stuck = repo.list_intents(tx, state=State.NEEDS_ATTENTION.value, limit=1000)
+    unexpected = [(i.ref, i.state_reason) for i in stuck if i.state_reason not in OPERATOR_FIXABLE]
+    assert not unexpected, f"needs_attention for an unexpected reason: {unexpected}"
+    return [i.ref for i in stuck]
+
+
+def on(shared: SharedStack, name: str) -> type[PaymentMachine]:
+    """Return the machine bound to one shared stack."""
+    return type(f"PaymentMachineOn{name}", (PaymentMachine,), {"shared": shared})
+
+
+def machine_settings(examples: int) -> settings:
+    """Seeded, bounded runs (the long run is one environment variable away)."""
+    return settings(
+        max_examples=max(1, examples),
+        stateful_step_count=STEPS,
+        deadline=None,
+        derandomize=SEEDED,
+        database=None,
+        # A step makes real HTTP calls (sidecar, simulator); that is the point, not slowness.
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+@pytest.fixture(scope="module")
+def sqlite_shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStack]:
+    """One SQLite stack for every example of the run."""
+    path: Path = tmp_path_factory.mktemp("stateful-sqlite")
+    shared = SharedStack(Stack(path, f"sqlite:///{path / 'sidecar.sqlite3'}", **STACK_SETTINGS))
+    yield shared
+    shared.close()
+
+
+@pytest.fixture(scope="module")
+def mariadb_shared(
+    tmp_path_factory: pytest.TempPathFactory, mariadb_server: Any
+) -> Iterator[SharedStack]:
+    """One MariaDB stack for every example of the run."""
+    path: Path = tmp_path_factory.mktemp("stateful-mariadb")
+    url = mariadb_server.create_database(f"stateful_{os.getpid()}")
+    shared = SharedStack(Stack(path, url, **STACK_SETTINGS))
+    yield shared
+    shared.close()
+
+
+def test_stateful_promises_hold_on_sqlite(sqlite_shared: SharedStack) -> None:
+    run_state_machine_as_test(on(sqlite_shared, "SQLite"), settings=machine_settings(EXAMPLES))
+
+
+def test_stateful_promises_hold_on_mariadb(mariadb_shared: SharedStack) -> None:
+    run_state_machine_as_test(
+        on(mariadb_shared, "MariaDB"), settings=machine_settings(MARIADB_EXAMPLES)
+    )

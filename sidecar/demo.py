@@ -233,15 +233,7 @@ def _assemble(
     services: Services = app.extensions["sidecar"]
     fake = FakeWordPress(site_url=urls["wordpress"])
     groups = seed_demo_groups(fake)
-    wordpress = create_wordpress_app(
-        fake,
-        app_user=APP_USER,
-        app_password=config["WP_API_APP_PASSWORD"],
-        shared_secret=config["SIDECAR_SHARED_SECRET"],
-        sidecar_url=urls["sidecar"],
-        server_side_status=True,
-    )
-    apps = {"sidecar": app, "paytabs": sim.app, "wordpress": wordpress}
+    apps = {"sidecar": app, "paytabs": sim.app, "wordpress": _wordpress_app(fake, urls, config)}
     return DemoStack(
         sidecar_url=urls["sidecar"],
         paytabs_url=urls["paytabs"],
@@ -255,6 +247,18 @@ def _assemble(
         servers={name: serve(socks[name], wsgi) for name, wsgi in apps.items()},
         wp_session=session,
         remove_data_dir=data_dir is None,
+    )
+
+
+def _wordpress_app(fake: FakeWordPress, urls: dict[str, str], config: dict[str, Any]) -> Flask:
+    """Return the in-memory WordPress, sharing the sidecar's app password and shared secret."""
+    return create_wordpress_app(
+        fake,
+        app_user=APP_USER,
+        app_password=config["WP_API_APP_PASSWORD"],
+        shared_secret=config["SIDECAR_SHARED_SECRET"],
+        sidecar_url=urls["sidecar"],
+        server_side_status=True,
     )
 
 

@@ -51,11 +51,8 @@ def create_wordpress_app(
     sidecar_url: str,
     server_side_status: bool = False,
 ) -> Flask:
-    """Build the sandbox WordPress: REST routes at / and /index.php, plus the theme pages.
-
-    With ``server_side_status`` the status page asks the sidecar for the current state while
-    rendering, so that it also reads right without JavaScript.
-    """
+    """Build the sandbox WordPress: REST routes at / and /index.php, plus the theme pages."""
+    # With server_side_status the status page asks the sidecar for the state while rendering.
     app = Flask(__name__)
     api = RestApi(fake, app_user, app_password, shared_secret)
     sidecar = sidecar_url.rstrip("/")
@@ -85,10 +82,17 @@ def create_wordpress_app(
         record = fake.user_record(api.logged_in_user_id())
         return pages.thank_you_page(record.email if record else None, _group_names(fake, record))
 
+    _add_demo_login(app, fake, shared_secret)
+    return app
+
+
+def _add_demo_login(app: Flask, fake: FakeWordPress, secret: str) -> None:
+    """Add the "log in as a demo member" and "log out" links' routes."""
+
     @app.get("/demo-login/")
     def demo_login() -> BaseResponse:
         """Log the browser in as the demo member (created on first use)."""
-        return _demo_login(fake, shared_secret)
+        return _demo_login(fake, secret)
 
     @app.get("/demo-logout/")
     def demo_logout() -> BaseResponse:
@@ -96,8 +100,6 @@ def create_wordpress_app(
         response = redirect(_back_to_form(), code=303)
         response.delete_cookie(AUTH_COOKIE)
         return response
-
-    return app
 
 
 def _registration_page(fake: FakeWordPress, api: RestApi, checkout_url: str, secret: str) -> str:

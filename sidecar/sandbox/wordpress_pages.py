@@ -249,12 +249,9 @@ def status_page(
     status: dict[str, Any] | None,
     who: str = "",
 ) -> str:
-    """Render the "you are being registered" page: polls the sidecar, works without JS too.
-
-    ``status`` is the sidecar's answer fetched while rendering (None when unknown). Without
-    JavaScript the page moves on to the sidecar's own status page, as the plugin's does: it
-    refreshes itself and sends the paying browser through its login link when done.
-    """
+    """Render the "you are being registered" page: polls the sidecar, works without JS too."""
+    # status: the sidecar's answer fetched while rendering (None when unknown). Without
+    # JavaScript the page moves on to the sidecar's own status page, as the plugin's does.
     failed = code in PAYMENT_SENTENCES
     state = str((status or {}).get("state", ""))
     message = PAYMENT_SENTENCES[code] if failed else str((status or {}).get("message") or "")
@@ -272,9 +269,7 @@ def status_page(
     )
     config = {"statusUrl": status_url, "interval": 1000, "maxWaitMs": 15 * 60 * 1000}
     config.update(failed=failed, texts=STATUS_TEXTS, bad=list(BAD_STATES))
-    body += Markup(
-        "<script type='application/json' id='tps-config'>{}</script><script>{}</script>"
-    ).format(_json_for_script(config), STATUS_SCRIPT)
+    body += _script(config)
     refresh = Markup("")
     if not stopped:
         refresh = Markup("<noscript><meta http-equiv='refresh' content='3;url={}'></noscript>")
@@ -284,6 +279,13 @@ def status_page(
             "<a href='{}'>Check your registration now</a>.</p></noscript>"
         ).format(status_url)
     return page("Registration status", body, head=refresh, who=who)
+
+
+def _script(config: dict[str, Any]) -> Markup:
+    """Return the poller with its configuration (JSON in a data block, never in the code)."""
+    return Markup(
+        "<script type='application/json' id='tps-config'>{}</script><script>{}</script>"
+    ).format(_json_for_script(config), STATUS_SCRIPT)
 
 
 def _json_for_script(value: Any) -> Markup:

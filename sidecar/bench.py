@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from sidecar.config import load_settings
 from sidecar.db import Database, migrate
 from sidecar.services import build_services
 
+NOOP_APP = "sidecar.bench_noop:app"
 __all__ = ["BenchOptions", "BenchSetupError", "main", "parse_sizes", "run_bench"]
 
 
@@ -101,6 +102,7 @@ def progress_printer() -> Callable[[str], None]:
     started = time.monotonic()
 
     def show(line: str) -> None:
+        """Print one progress line."""
         click.echo(f"[bench {time.monotonic() - started:6.1f}s] {line}", err=True)
 
     return show
@@ -151,68 +153,86 @@ def _run_phases(options: BenchOptions, stack: ExitStack, progress: Callable[[str
     return report
 
 
+@dataclass(frozen=True)
+class Keys:
+    """The run's fresh secrets: PayTabs server key, bridge shared secret, WordPress app password."""
+
+    server_key: str = field(default_factory=lambda: "SBENCH" + secrets.token_hex(14).upper())
+    shared_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    wp_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+
+
 def _start_stack(
     base: Path, stack: ExitStack, progress: Callable[[str], None]
 ) -> tuple[Parts, Report]:
+    keys = Keys()
+    db, urls, report = _start_mariadb(base, stack, progress, keys)
+    progress("starting the PayTabs simulator and the sandbox WordPress")
+    sim_env = {**clean_environ(), "PAYTABS_SERVER_KEY": keys.server_key}
+    sim, sim_url = start_sim(sim_env, base, PROFILE_ID)
+    stack.callback(sim.stop)
+    web_port, noop_port = free_port(), free_port()
+    web_url = f"http://127.0.0.1:{web_port}"
+    wp = ServedWordPress(
+        app_password=keys.wp_password, shared_secret=keys.shared_secret, sidecar_url=web_url
+    )
+    stack.callback(wp.stop)
+    env = sidecar_env(base, keys, urls, wp_url=wp.url, sim_url=sim_url, web_url=web_url)
+    report.gunicorn = gunicorn_settings(env)
+    memory = MemoryPeaks()
+    stack.callback(memory.close)
+    pids = {"MariaDB": db.pid, "simulator": sim.pid}
+    for role, port, app in (("sidecar", web_port, None), ("no-op", noop_port, NOOP_APP)):
+        progress(f"starting gunicorn ({role}) with sidecar/gunicorn_conf.py on port {port}")
+        web_env = {**env, "SIDECAR_WEB_BIND": f"127.0.0.1:{port}"}
+        web = start_gunicorn(f"gunicorn-{role}", web_env, base, app)
+        stack.callback(web.stop)
+        pids[f"web {role}"] = web.pid
+        memory.watch(f"gunicorn {role}", web.pid, with_children=True)
+    parts = Parts(
+        base=base, db=_closing(stack, Database(urls["sidecar"])), db_url=urls["sidecar"],
+        web_url=web_url, noop_url=f"http://127.0.0.1:{noop_port}", sim_url=sim_url, wp=wp,
+        worker_env={**env, "SIDECAR_SWEEP_INTERVAL_SECONDS": "3600"}, server_key=keys.server_key,
+        shared_secret=keys.shared_secret, memory=memory, progress=progress, pids=pids,
+    )  # fmt: skip
+    return parts, report
+
+
+def _start_mariadb(
+    base: Path, stack: ExitStack, progress: Callable[[str], None], keys: Keys
+) -> tuple[MariaDB, dict[str, str], Report]:
+    """Start MariaDB; create and migrate the sidecar's databases and WordPress's options."""
     progress("starting a throwaway MariaDB")
     db = MariaDB(base)
     stack.callback(db.stop)
     db.start()
-    server_key = "SBENCH" + secrets.token_hex(14).upper()
-    shared_secret, wp_password = secrets.token_urlsafe(48), secrets.token_urlsafe(18)
-    db_url = db.create_database("sidecar")
-    migrate(_closing(stack, Database(db_url)))
-    report = Report(mariadb=db.version(), machine=machine(), sweep_db_url="")
-    report.sweep_db_url = db.create_database("sidecar_sweeps")
-    migrate(_closing(stack, Database(report.sweep_db_url)))
-    wp_db_url = db.create_wordpress_options("wordpress", PROFILE_ID, server_key)
-    progress("starting the PayTabs simulator and the sandbox WordPress")
-    sim, sim_url = start_sim(
-        {**clean_environ(), "PAYTABS_SERVER_KEY": server_key}, base, PROFILE_ID
-    )
-    stack.callback(sim.stop)
-    web_port, noop_port = free_port(), free_port()
-    wp = ServedWordPress(
-        app_password=wp_password,
-        shared_secret=shared_secret,
-        sidecar_url=f"http://127.0.0.1:{web_port}",
-    )
-    stack.callback(wp.stop)
-    env = {
+    urls = {name: db.create_database(name) for name in ("sidecar", "sidecar_sweeps")}
+    for url in urls.values():
+        migrate(_closing(stack, Database(url)))
+    urls["wordpress"] = db.create_wordpress_options("wordpress", PROFILE_ID, keys.server_key)
+    report = Report(mariadb=db.version(), machine=machine(), sweep_db_url=urls["sidecar_sweeps"])
+    return db, urls, report
+
+
+def sidecar_env(
+    base: Path, keys: Keys, urls: dict[str, str], *, wp_url: str, sim_url: str, web_url: str
+) -> dict[str, str]:
+    """Return the environment of the web and worker processes, as a deployment's env file."""
+    return {
         **clean_environ(),
         "SIDECAR_ENV": "production",
-        "SIDECAR_DATABASE_URL": db_url,
-        "SIDECAR_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
-        "SIDECAR_SHARED_SECRET": shared_secret,
-        "WP_BASE_URL": wp.url,
+        "SIDECAR_DATABASE_URL": urls["sidecar"],
+        "SIDECAR_PUBLIC_URL": web_url,
+        "SIDECAR_SHARED_SECRET": keys.shared_secret,
+        "WP_BASE_URL": wp_url,
         "WP_API_USER": "admin",
-        "WP_API_APP_PASSWORD": wp_password,
-        "WP_DATABASE_URL": wp_db_url,
+        "WP_API_APP_PASSWORD": keys.wp_password,
+        "WP_DATABASE_URL": urls["wordpress"],
         "PAYTABS_BASE_URL": sim_url,
         # Deployed with an SQLite counter file; every benchmark buyer comes from 127.0.0.1.
         "SIDECAR_RATELIMIT_STORAGE": f"sqlite:///{base}/ratelimit.sqlite3",
         "SIDECAR_RATELIMIT_CHECKOUT": "1000000/minute",
     }
-    report.gunicorn = gunicorn_settings(env)
-    memory = MemoryPeaks()
-    stack.callback(memory.close)
-    for role, port, app in (
-        ("sidecar", web_port, None),
-        ("no-op", noop_port, "sidecar.bench_noop:app"),
-    ):
-        progress(f"starting gunicorn ({role}) with sidecar/gunicorn_conf.py on port {port}")
-        web = start_gunicorn(
-            f"gunicorn-{role}", {**env, "SIDECAR_WEB_BIND": f"127.0.0.1:{port}"}, base, app
-        )
-        stack.callback(web.stop)
-        memory.watch(f"gunicorn {role}", web.pid, with_children=True)
-    parts = Parts(
-        base=base, db=_closing(stack, Database(db_url)), db_url=db_url,
-        web_url=f"http://127.0.0.1:{web_port}", noop_url=f"http://127.0.0.1:{noop_port}",
-        sim_url=sim_url, wp=wp, worker_env={**env, "SIDECAR_SWEEP_INTERVAL_SECONDS": "3600"},
-        server_key=server_key, shared_secret=shared_secret, memory=memory, progress=progress,
-    )  # fmt: skip
-    return parts, report
 
 
 def _closing(stack: ExitStack, db: Database) -> Database:

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 
@@ -27,6 +27,8 @@ class LoadResult:
     latencies: list[float]
     elapsed: float
     errors: int
+    sent: int = 0  # every request, warm-ups included
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU per request sent, by process
 
     @property
     def rate(self) -> float:
@@ -47,26 +49,31 @@ def percentile(values: list[float], quantile: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def closed_loop(concurrency: int, seconds: float, send: Send, warmup: int = 2) -> LoadResult:
-    """Run ``concurrency`` senders, one Session each, back to back for ``seconds``."""
-    numbers = itertools.count()
-    window: dict[str, float] = {}
-    barrier = threading.Barrier(
-        concurrency, action=lambda: window.update(start=time.perf_counter()), timeout=300
-    )
+class _Run:
+    """What the senders of one run share: request numbers, the start barrier, the window."""
 
-    def sender() -> tuple[list[float], int, float]:
+    def __init__(self, concurrency: int, seconds: float, send: Send, warmup: int) -> None:
+        self.numbers = itertools.count()
+        self.send, self.seconds, self.warmup = send, seconds, warmup
+        self.start = 0.0
+        self.barrier = threading.Barrier(concurrency, action=self._open, timeout=300)
+
+    def _open(self) -> None:
+        self.start = time.perf_counter()
+
+    def sender(self) -> tuple[list[float], int, float]:
+        """Warm up, wait for every sender, then send back to back until the window closes."""
         latencies: list[float] = []
         errors = 0
         with requests.Session() as session:
-            for _ in range(warmup if not STOP.is_set() else 0):
-                send(session, next(numbers))
-            barrier.wait()
-            deadline = window["start"] + seconds
+            for _ in range(self.warmup if not STOP.is_set() else 0):
+                self.send(session, next(self.numbers))
+            self.barrier.wait()
+            deadline = self.start + self.seconds
             end = time.perf_counter()
             while end < deadline and not STOP.is_set():
                 begin = time.perf_counter()
-                ok = send(session, next(numbers))
+                ok = self.send(session, next(self.numbers))
                 end = time.perf_counter()
                 if ok:
                     latencies.append(end - begin)
@@ -74,21 +81,44 @@ def closed_loop(concurrency: int, seconds: float, send: Send, warmup: int = 2) -
                     errors += 1
         return latencies, errors, end
 
+
+def closed_loop(concurrency: int, seconds: float, send: Send, warmup: int = 2) -> LoadResult:
+    """Run ``concurrency`` senders, one Session each, back to back for ``seconds``."""
+    run = _Run(concurrency, seconds, send, warmup)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sender")
     try:
-        outcomes = [f.result() for f in [pool.submit(sender) for _ in range(concurrency)]]
+        outcomes = [f.result() for f in [pool.submit(run.sender) for _ in range(concurrency)]]
     except BaseException:
         STOP.set()  # Ctrl-C: senders stop, and none waits at the barrier for one never started
-        barrier.abort()
+        run.barrier.abort()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    finished = max(o[2] for o in outcomes)
     return LoadResult(
         latencies=[lat for o in outcomes for lat in o[0]],
-        elapsed=finished - window["start"],
+        elapsed=max(o[2] for o in outcomes) - run.start,
         errors=sum(o[1] for o in outcomes),
+        sent=next(run.numbers),
     )
+
+
+CUSTOMER = {
+    "name": "Amal Haddad",
+    "phone": "+966500000000",
+    "street1": "King Fahd Rd",
+    "city": "Riyadh",
+    "state": "01",
+    "country": "SA",
+    "ip": "203.0.113.7",
+}
+PAYMENT_INFO = {
+    "payment_method": "Visa",
+    "card_type": "Credit",
+    "card_scheme": "Visa",
+    "payment_description": "4111 11## #### 1111",
+    "expiryMonth": 12,
+    "expiryYear": 2030,
+}
 
 
 def ipn_body(ref: str, tran_ref: str, amount: str = "150.00") -> bytes:
@@ -105,16 +135,7 @@ def ipn_body(ref: str, tran_ref: str, amount: str = "150.00") -> bytes:
         "tran_total": amount,
         "tran_type": "Sale",
         "tran_class": "ECom",
-        "customer_details": {
-            "name": "Amal Haddad",
-            "email": f"{ref.lower()}@example.com",
-            "phone": "+966500000000",
-            "street1": "King Fahd Rd",
-            "city": "Riyadh",
-            "state": "01",
-            "country": "SA",
-            "ip": "203.0.113.7",
-        },
+        "customer_details": {**CUSTOMER, "email": f"{ref.lower()}@example.com"},
         "payment_result": {
             "response_status": "A",
             "response_code": "831000",
@@ -124,14 +145,7 @@ def ipn_body(ref: str, tran_ref: str, amount: str = "150.00") -> bytes:
             "avs_result": " ",
             "transaction_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
-        "payment_info": {
-            "payment_method": "Visa",
-            "card_type": "Credit",
-            "card_scheme": "Visa",
-            "payment_description": "4111 11## #### 1111",
-            "expiryMonth": 12,
-            "expiryYear": 2030,
-        },
+        "payment_info": PAYMENT_INFO,
         "ipn_trace": f"IPNS{secrets.token_hex(2)}.{secrets.token_hex(4)}".upper(),
     }
     return json.dumps(payload, separators=(",", ":")).encode()
@@ -147,6 +161,7 @@ def ipn_sender(url: str, signed: list[tuple[bytes, str]]) -> Send:
     """Return a sender posting the signed IPNs round robin (each to a different intent)."""
 
     def send(session: requests.Session, number: int) -> bool:
+        """Post IPN ``number``; tell whether it was acknowledged (200)."""
         body, signature = signed[number % len(signed)]
         headers = {
             "Content-Type": "application/json",
@@ -166,6 +181,7 @@ def checkout_sender(url: str, group_id: int, shared_secret: str, paytabs_url: st
     page_prefix = f"{paytabs_url}/payment/page/"
 
     def send(session: requests.Session, number: int) -> bool:
+        """Submit form ``number``; tell whether the buyer was sent to the hosted page."""
         form = {
             "group_id": str(group_id),
             "first_name": "Amal",

@@ -74,6 +74,11 @@ class MariaDB:
         )
         self._wait_ready()
 
+    @property
+    def pid(self) -> int:
+        """The server's process id (0 before it starts)."""
+        return self.process.pid if self.process is not None else 0
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

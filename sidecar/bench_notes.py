@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from sidecar.bench_load import percentile
+from sidecar.bench_load import LoadResult, percentile
 from sidecar.bench_phases import IPN_INTENTS
 
 if TYPE_CHECKING:
@@ -76,58 +76,76 @@ def limits(report: Report, rows: list[Row]) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
+def _cpu(result: LoadResult) -> str:
+    """Describe the CPU time each process spent per request, e.g. "gunicorn 1.9 ms, ..."."""
+    return ", ".join(f"{name} {ms:.1f} ms" for name, ms in result.cpu_ms.items())
+
+
+def _ceiling(result: LoadResult, cores: int) -> float:
+    """Requests per second the cores could serve at this CPU cost if nothing else ran."""
+    total = sum(result.cpu_ms.values())
+    return cores * 1000 / total if total else 0.0
+
+
+def _busy(report: Report) -> str:
+    return f"other work on this machine (load average {report.load_start:.1f} before the start)"
+
+
 def _one_sender(report: Report) -> str:
     side, noop = report.ipn[("sidecar", 1)], report.ipn[("no-op", 1)]
     return (
-        f"- one sender's p99 is {side.ms(99):.1f} ms (no-op {noop.ms(99):.1f} ms, sidecar p50"
-        f" {side.ms(50):.1f} ms): the tail is the ack's MariaDB transaction (commit with a log"
-        " flush) and scheduling on shared cores, not its median cost."
+        f"- one sender: p50 {side.ms(50):.1f} ms, p99 {side.ms(99):.1f} ms; CPU per ack"
+        f" {_cpu(side)}. The do-nothing endpoint on the same gunicorn has a p99 of"
+        f" {noop.ms(99):.1f} ms: the tail is waiting for a core, taken by {_busy(report)}."
     )
 
 
 def _ack_rate(report: Report, cores: int) -> str:
     level = max(level for _, level in report.ipn)
     side, noop = report.ipn[("sidecar", level)], report.ipn[("no-op", level)]
-    extra = cores * 1000 * (1 / side.rate - 1 / noop.rate) if side.rate and noop.rate else 0.0
+    ceiling = _ceiling(side, cores)
+    verdict = (
+        f"{cores} cores at this cost cannot reach the target even when idle"
+        if ceiling < 500
+        else f"idle, {cores} cores would serve ~{ceiling:.0f} acks/s; the rest went to {_busy(report)}"
+    )
     return (
-        f"- {level} senders: {side.rate:.0f} acks/s against {noop.rate:.0f}/s for the no-op on the"
-        f" same gunicorn: {cores} cores are shared by the Python load client, gunicorn's workers,"
-        f" MariaDB and the simulator. At saturation each ack costs ~{extra:.1f} ms of those"
-        " cores more than the no-op (verify, one MariaDB transaction, a JSON log line)."
+        f"- {level} senders: {side.rate:.0f} acks/s (do-nothing endpoint: {noop.rate:.0f}/s)."
+        f" CPU per ack: {_cpu(side)} (do-nothing: {_cpu(noop)}): {verdict}. The ack's own"
+        " cost is the gunicorn difference: verify, one MariaDB transaction through pymysql (pure"
+        " Python), two JSON log lines; the Python load client shares the same cores."
     )
 
 
 def _fulfilment(report: Report, label: str) -> str:
     res = next(r for r in report.fulfil if f"WordPress {r.latency_ms} ms" in label)
-    p95 = percentile(res.durations, 95) * 1000
+    p50, p95 = (percentile(res.durations, q) * 1000 - res.floor * 1000 for q in (50, 95))
+    probe = report.probe
+    alone = (
+        f" ({probe.wordpress_call_ms:.1f} ms alone, without delay: a Flask development server"
+        f" in the benchmark process) and {probe.mariadb_tx_ms:.1f} ms per MariaDB transaction"
+        " alone"
+        if probe
+        else ""
+    )
     return (
-        f"- WordPress {res.latency_ms} ms: p95 {p95:.0f} ms is {p95 - res.floor * 1000:.0f} ms"
-        f" above the floor of {max(res.calls, default=0)} calls: between the calls the worker"
-        " records each step in its own MariaDB transaction and each call crosses HTTP to the"
-        " sandbox WordPress (a thread of the benchmark process)"
-        + (
-            f"; a transaction alone takes {report.probe.mariadb_tx_ms:.1f} ms."
-            if report.probe
-            else "."
-        )
+        f"- WordPress {res.latency_ms} ms: p50 is {p50:.0f} ms and p95 {p95:.0f} ms above the"
+        f" floor of {max(res.calls, default=0)} calls. Each call also pays the sandbox's own"
+        f" handling{alone}; the worker records each step in its own transaction. The p95 tail"
+        f" is waiting for a core, taken by {_busy(report)}."
     )
 
 
 def _checkouts(report: Report, cores: int) -> str:
-    res, probe = report.checkout, report.probe
+    res = report.checkout
     assert res is not None
-    alone = (
-        f" (alone: {probe.wordpress_call_ms:.0f} ms per WordPress read,"
-        f" {probe.paytabs_page_ms:.0f} ms per page, {probe.mariadb_tx_ms:.0f} ms per transaction)"
-        if probe
-        else ""
-    )
     level = report.options.checkout_concurrency
     return (
-        f"- checkouts: {res.rate:.0f}/s is {level} buyers / p50 {res.ms(50):.0f} ms each. A"
-        " checkout waits on 2 WordPress reads (group, email), the simulator's hosted page and"
-        f" several MariaDB transactions{alone}; {level} at once queue for the {cores} cores"
-        " shared with the load client, the simulator and the sandbox WordPress."
+        f"- checkouts: {level} buyers at p50 {res.ms(50):.0f} ms each give {res.rate:.0f}/s."
+        f" CPU per checkout: {_cpu(res)}; idle, {cores} cores would serve"
+        f" ~{_ceiling(res, cores):.0f}/s at this cost. A checkout waits on 2 WordPress reads"
+        " (group, email), the simulator's hosted page and several MariaDB transactions, on"
+        f" cores shared with the load client and {_busy(report)}."
     )
 
 
@@ -140,8 +158,7 @@ def _sweeps(report: Report, label: str) -> str:
     )
     return (
         f"- sweeps grow with history ({first.size:,} -> {last.size:,} intents): {detail}."
-        " A query that walks ended history through an index on (state, ...) reads every"
-        " ended row it cannot exclude by the index alone."
+        " Check those sweeps' queries with EXPLAIN for a range that walks ended history."
     )
 
 

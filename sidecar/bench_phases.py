@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -18,7 +20,7 @@ from sidecar.bench_load import (
     signed_ipns,
 )
 from sidecar.bench_mariadb import BenchSetupError
-from sidecar.bench_procs import MemoryPeaks, ServedWordPress, start_worker
+from sidecar.bench_procs import MemoryPeaks, ServedWordPress, cpu_seconds, start_worker
 from sidecar.bench_sweeps import COLUMNS, insert_rows, intent_row
 from sidecar.db import Database
 from sidecar.states import State
@@ -44,6 +46,7 @@ class Parts:
     shared_secret: str
     memory: MemoryPeaks
     progress: Callable[[str], None]
+    pids: dict[str, int]  # "web sidecar", "web no-op", "MariaDB", "simulator"
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,28 @@ class FulfilResult:
 def run_checkouts(parts: Parts, seconds: float, concurrency: int) -> LoadResult:
     """Submit the form as new buyers, ``concurrency`` at once, for ``seconds``."""
     parts.progress(f"checkout: {concurrency} concurrent buyers for {seconds:g} s")
-    result = closed_loop(concurrency, seconds, _checkout_send(parts))
+    roles = {
+        "gunicorn": (parts.pids["web sidecar"], True),
+        "MariaDB": (parts.pids["MariaDB"], False),
+        "simulator": (parts.pids["simulator"], False),
+        "load client + WordPress": (os.getpid(), False),
+    }
+    result = with_cpu(roles, partial(closed_loop, concurrency, seconds, _checkout_send(parts)))
     parts.progress(
         f"checkout: {result.rate:.1f}/s, p50 {result.ms(50):.0f} ms, {result.errors} failed"
     )
     return result
+
+
+def with_cpu(roles: dict[str, tuple[int, bool]], run: Callable[[], LoadResult]) -> LoadResult:
+    """Run a load and note the CPU time each process (pid, with children) spent per request."""
+    before = {name: cpu_seconds(pid, with_children=kids) for name, (pid, kids) in roles.items()}
+    result = run()
+    spent = {
+        name: cpu_seconds(pid, with_children=kids) - before[name]
+        for name, (pid, kids) in roles.items()
+    }
+    return replace(result, cpu_ms={n: t * 1000 / max(1, result.sent) for n, t in spent.items()})
 
 
 def _checkout_send(parts: Parts) -> Callable[[requests.Session, int], bool]:
@@ -180,7 +200,13 @@ def run_ipn(parts: Parts, levels: list[int], seconds: float) -> dict[tuple[str, 
     results: dict[tuple[str, int], LoadResult] = {}
     for level in levels:
         for target, url in (("sidecar", parts.web_url), ("no-op", parts.noop_url)):
-            result = closed_loop(level, seconds, ipn_sender(f"{url}/paytabs/ipn", signed))
+            roles = {
+                "gunicorn": (parts.pids[f"web {target}"], True),
+                "MariaDB": (parts.pids["MariaDB"], False),
+                "load client": (os.getpid(), False),
+            }
+            send = ipn_sender(f"{url}/paytabs/ipn", signed)
+            result = with_cpu(roles, partial(closed_loop, level, seconds, send))
             results[(target, level)] = result
             parts.progress(
                 f"IPN, {level} sender(s) -> {target}: p50 {result.ms(50):.1f} ms,"

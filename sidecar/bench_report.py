@@ -69,7 +69,17 @@ def ipn_rows(report: Report) -> list[Row]:
             target = f">= {ACKS_PER_SECOND:g} acks/s"
             mark = verdict(side.rate >= ACKS_PER_SECOND)
         rows.append((f"IPN acks/s, {_senders(level)}", _rate(side), _rate(noop), target, mark))
+    if levels:
+        top = max(levels)
+        side, noop = report.ipn[("sidecar", top)], report.ipn[("no-op", top)]
+        label = f"IPN CPU per ack, {_senders(top)} ({' + '.join(side.cpu_ms)})"
+        rows.append((label, cpu_sum(side), cpu_sum(noop), "", ""))
     return rows
+
+
+def cpu_sum(result: LoadResult) -> str:
+    """Return the CPU per request of each process, as "1.9 + 0.8 + 0.9 ms"."""
+    return " + ".join(f"{ms:.1f}" for ms in result.cpu_ms.values()) + " ms"
 
 
 def _senders(level: int) -> str:
@@ -116,7 +126,8 @@ def checkout_rows(report: Report) -> list[Row]:
             "",
             f">= {CHECKOUTS_PER_SECOND:g}/s",
             verdict(res.rate >= CHECKOUTS_PER_SECOND),
-        )
+        ),
+        (f"checkout CPU per checkout ({' + '.join(res.cpu_ms)})", cpu_sum(res), "", "", ""),
     ]
 
 

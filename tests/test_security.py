@@ -49,13 +49,20 @@ def form_token(stack: Any, **payload: Any) -> str:
     return sign_token(body, SHARED_SECRET)
 
 
+def tamper(token: str) -> str:
+    """Change one character of the signature (always to a different one)."""
+    body, signature = token.rsplit(".", 1)
+    flipped = "B" if signature[5] == "A" else "A"
+    return f"{body}.{signature[:5]}{flipped}{signature[6:]}"
+
+
 BAD_TOKENS = {
     "missing": lambda s: None,
     "empty": lambda s: "",
     "forged": lambda s: sign_token(
         {"typ": "form", "uid": 0, "email": "", "exp": int(s.clock()) + 7200}, "x" * 40
     ),
-    "tampered": lambda s: form_token(s)[:-2] + "AA",
+    "tampered": lambda s: tamper(form_token(s)),
     "expired": lambda s: form_token(s, exp=int(s.clock()) - 1),
     "wrong_typ": lambda s: form_token(s, typ="login"),
 }

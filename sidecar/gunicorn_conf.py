@@ -73,6 +73,10 @@ proc_name = "therapy-sidecar-web"
 loglevel = os.environ.get("SIDECAR_LOG_LEVEL", "info").lower()
 errorlog = "-"
 accesslog = "-"
+# Path only (%(U)s): never %(q)s or %(r)s (PayTabs' GET return carries its signature in the query
+# string), no cookies, no Referer. /therapy/status/<ref> paths do show the intent ref: it is a
+# lookup key, not a credential (the login link needs the paying browser's cookie, and the grant
+# itself is exchanged on WordPress's side).
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}i)s'
 logger_class = JsonLogger
 # Forwarded headers are interpreted in one place only: the app's ProxyFix, switched on by

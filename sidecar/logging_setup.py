@@ -256,4 +256,5 @@ def remember_server_key(services: Any) -> None:
     try:
         redactor.add(services.credentials.get().server_key.reveal())
     except SidecarError as exc:  # unreadable now: the key-shape pattern still masks it
+        services.credentials.forget()  # this probe must not leave a cached failure behind
         logging.getLogger(__name__).info("server key not known for redaction yet: %s", exc.code)

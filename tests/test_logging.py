@@ -243,3 +243,21 @@ def test_configure_logging_replaces_its_handler_and_basic_config(clean_root_logg
         if type(h) is logging.StreamHandler and h not in ours
     ]
     assert plain == [] and len(ours) == 1
+
+
+def test_remember_server_key_leaves_no_cached_failure(clean_root_logger: None) -> None:
+    calls: list[str] = []
+
+    class Credentials:
+        def get(self) -> None:
+            from sidecar.errors import CredentialsUnavailable
+
+            calls.append("get")
+            raise CredentialsUnavailable("options table unreachable")
+
+        def forget(self) -> None:
+            calls.append("forget")
+
+    configure_logging("web", stream=io.StringIO())
+    remember_server_key(type("Services", (), {"credentials": Credentials()})())
+    assert calls == ["get", "forget"]

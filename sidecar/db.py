@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -20,9 +21,21 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pymysql
 import pymysql.cursors
 
-from sidecar.errors import DatabaseBusy, DatabaseUnavailable, DuplicateRow
+from sidecar.errors import DatabaseBusy, DatabaseUnavailable, DuplicateRow, SidecarError
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+class MigrationsMissing(SidecarError):
+    """The installed package has no migration files: refuse rather than pretend all is applied."""
+
+    code = "migrations_missing"
+
+
+# The migrations live in sql/ beside the package in a checkout (or an editable install) and under
+# <prefix>/share/therapy-sidecar/sql in a wheel install (pyproject's data-files).
+SQL_DIRS = (
+    Path(__file__).resolve().parent.parent / "sql",
+    Path(sys.prefix) / "share" / "therapy-sidecar" / "sql",
+)
 MYSQL_BUSY = {1205, 1213}  # lock wait timeout, deadlock: the work is retried, never lost
 MYSQL_GONE = {2002, 2003, 2006, 2013, 2055}
 
@@ -258,10 +271,15 @@ class Database:
 
 def migration_files(dialect: str) -> list[tuple[str, Path]]:
     """Return (version, path) of every migration for ``dialect``, in order."""
-    found = []
-    for path in sorted(SQL_DIR.glob(f"*.{dialect}.sql")):
-        found.append((path.name.split(".")[0], path))
-    return found
+    for directory in SQL_DIRS:
+        paths = sorted(directory.glob(f"*.{dialect}.sql"))
+        if paths:
+            return [(path.name.split(".")[0], path) for path in paths]
+    raise MigrationsMissing(
+        "no migration files found (looked in "
+        + ", ".join(str(d) for d in SQL_DIRS)
+        + "): reinstall the sidecar"
+    )
 
 
 def migrate(db: Database) -> list[str]:

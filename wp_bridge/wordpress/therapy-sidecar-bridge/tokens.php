@@ -19,7 +19,7 @@ const FORM_TOKEN_LIFETIME = 7200;
 const LOGIN_GRANT_MAX_LIFETIME = 600;
 
 /** Shorter secrets are treated as "not configured". */
-const MIN_SECRET_LENGTH = 16;
+const MIN_SECRET_LENGTH = 32; // the sidecar refuses shorter shared secrets too
 
 /** Tokens longer than this are rejected before any work is done. */
 const MAX_TOKEN_LENGTH = 4096;

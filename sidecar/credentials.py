@@ -88,7 +88,8 @@ class CredentialStore:
     def __init__(self, settings: Settings, clock: Callable[[], float]) -> None:
         self._settings = settings
         self._clock = clock
-        self._db = Database(settings.wp_database_url)
+        # Read only: the sidecar never writes WordPress's options (a SELECT-only user is enough).
+        self._db = Database(settings.wp_database_url, read_only=True)
         self._lock = threading.Lock()
         self._cached: tuple[float, PayTabsCredentials | CredentialsUnavailable] | None = None
 

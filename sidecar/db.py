@@ -80,9 +80,18 @@ class DatabaseURL:
 def connect(url: DatabaseURL, *, read_only: bool = False) -> Any:
     """Open a DB-API connection in the sidecar's conventions (dict rows, explicit transactions)."""
     if url.dialect == "sqlite":
-        if url.path != ":memory:":
-            Path(url.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(url.path, timeout=30, isolation_level=None, check_same_thread=False)
+        if read_only:
+            target, uri = f"file:{url.path}?mode=ro", True
+        else:
+            if url.path != ":memory:":
+                Path(url.path).parent.mkdir(parents=True, exist_ok=True)
+            target, uri = url.path, False
+        try:
+            conn = sqlite3.connect(
+                target, timeout=30, isolation_level=None, check_same_thread=False, uri=uri
+            )
+        except sqlite3.OperationalError as exc:
+            raise DatabaseUnavailable(f"cannot open the SQLite database {url.path}") from exc
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout = 30000")
         if not read_only:
@@ -192,8 +201,16 @@ def _raise_mysql_operational(exc: pymysql.err.OperationalError) -> None:
 class Database:
     """The sidecar's store: one connection per thread, transactions through ``transaction()``."""
 
-    def __init__(self, url: str, *, skip_locks: bool = False, race_pause: float = 0.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        read_only: bool = False,
+        skip_locks: bool = False,
+        race_pause: float = 0.0,
+    ) -> None:
         self.url = DatabaseURL.parse(url)
+        self.read_only = read_only
         self.dialect = self.url.dialect
         self.skip_locks = skip_locks
         self.race_pause = race_pause
@@ -205,7 +222,7 @@ class Database:
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.url)
+            conn = connect(self.url, read_only=self.read_only)
             self._local.conn = conn
         return conn
 
@@ -246,7 +263,7 @@ class Database:
                 if self.dialect == "sqlite":
                     # IMMEDIATE takes the write lock at once: SQLite has one writer, so this is
                     # its row lock, and counts taken inside cannot go stale.
-                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute("BEGIN" if self.read_only else "BEGIN IMMEDIATE")
                 else:
                     conn.begin()
                 return conn

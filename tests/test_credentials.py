@@ -136,3 +136,19 @@ def test_credentials_parse_prefers_the_array_option() -> None:
         None,
     )
     assert creds.profile_id == 7
+
+
+def test_credentials_read_from_a_read_only_options_file(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    store, _ = store_for(tmp_path, {"retreat_paytabs_settings": serialized_settings(3, KEY, "SAU")})
+    path = tmp_path / "wp.sqlite3"
+    os.chmod(path, stat.S_IRUSR)
+    os.chmod(tmp_path, stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        assert store.get().profile_id == 3
+        assert not (tmp_path / "wp.sqlite3-wal").exists()
+    finally:
+        os.chmod(tmp_path, stat.S_IRWXU)
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)

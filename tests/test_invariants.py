@@ -64,6 +64,24 @@ def test_invariants_clean_refunded_history_reports_nothing(stack: Any) -> None:
     assert check_invariants(stack, settled=True) == []
 
 
+def test_invariants_refunded_intent_still_booked_and_member_is_p2_when_settled(stack: Any) -> None:
+    intent = stack.start()
+    stack.wp.set_group_open(stack.group.id, False)
+    stack.pay(intent)
+    stack.deliver_ipns()
+    stack.drain()
+    refunded = stack.intent(intent.ref)
+    assert refunded.state == State.REFUNDED
+    # What a worker acting on a stale view of the intent would leave behind.
+    user = stack.wp.add_user(username="late", email="late@example.com", intent_ref=intent.ref)
+    stack.wp.set_group_open(stack.group.id, True)
+    stack.wp.book_session(intent_ref=intent.ref, group_id=stack.group.id, user_id=user.id)
+    stack.wp.join_group(refunded.bp_group_id, user.id)
+    assert check_invariants(stack) == []
+    found = kinds(check_invariants(stack, settled=True))
+    assert found == {"P2 refunded_but_booked", "P2 refunded_but_member"}
+
+
 def test_invariants_booking_without_payment_is_p1(stack: Any) -> None:
     intent = stack.start()
     stack.wp.book_session(intent_ref=intent.ref, group_id=stack.group.id, user_id=stack.wp.admin.id)

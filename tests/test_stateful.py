@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -45,6 +46,7 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     multiple,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -52,9 +54,10 @@ from hypothesis.stateful import (
 from sidecar import reconcile, sweeps
 from sidecar import repository as repo
 from sidecar.crashpoints import POINTS
+from sidecar.jobs import drain
 from sidecar.paytabs import PayTabsClient, PayTabsTransportError, sign_ipn, sign_return
 from sidecar.sandbox.paytabs_sim import PayTabsSimulator
-from sidecar.states import State
+from sidecar.states import InvalidTransition, State
 from tests.support.invariants import assert_invariants
 from tests.support.stack import PROFILE_ID, SERVER_KEY, Stack
 from wp_bridge import errors as wp_errors
@@ -79,6 +82,52 @@ OPERATOR_FIXABLE = {"fulfilment_retries_exhausted"}  # WordPress was down for to
 
 class SimulatedCrash(BaseException):
     """Stops a job mid-run like SIGKILL would: no handler of the sidecar catches it."""
+
+
+class Stall:
+    """A second worker, in a thread, frozen at a crash point until woken (its lease runs out)."""
+
+    def __init__(self, stack: Stack, point: str) -> None:
+        self.stack, self.point = stack, point
+        self.frozen, self.woken = threading.Event(), threading.Event()
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._work, name=f"frozen-at-{point}")
+
+    def _work(self) -> None:
+        try:
+            self.stack.drain()
+        except BaseException as exc:
+            self.errors.append(exc)
+        finally:
+            self.stack.services.db.close()
+
+    def freeze(self) -> None:
+        """Called in the worker's thread at the point: wait until woken (once)."""
+        if not self.frozen.is_set():
+            self.frozen.set()
+            self.woken.wait(60)
+
+    def start(self) -> bool:
+        """Start the worker; return True once it is frozen, False if it finished first."""
+        self.thread.start()
+        while self.thread.is_alive() and not self.frozen.wait(0.01):
+            pass
+        if not self.frozen.is_set():
+            self.thread.join(60)
+            self.check()
+        return self.frozen.is_set()
+
+    def wake(self) -> None:
+        """Let it carry on and finish."""
+        self.woken.set()
+        self.thread.join(60)
+        assert not self.thread.is_alive(), f"the worker frozen at {self.point} did not finish"
+        self.check()
+
+    def check(self) -> None:
+        """Only a refused transition may escape a worker whose job was taken over (reported)."""
+        unexpected = [e for e in self.errors if not isinstance(e, InvalidTransition)]
+        assert not unexpected, f"the worker frozen at {self.point} failed: {unexpected!r}"
 
 
 class LostAnswers:
@@ -175,6 +224,9 @@ class PaymentMachine(RuleBasedStateMachine):
         super().__init__()
         self.stack = self.shared.reset()
         self.fills = 0
+        self.crash_at: str | None = None
+        self.stall: Stall | None = None
+        self.stack.services.extras["crash_point"] = self._crash_point
 
     # --- buyers ---------------------------------------------------------------------------
 
@@ -336,22 +388,45 @@ class PaymentMachine(RuleBasedStateMachine):
                 limit=1,
             )
 
+    def _crash_point(self, name: str) -> None:
+        """The sidecar's crash-point hook: crash this thread, or freeze the slow worker's."""
+        stall, here = self.stall, threading.current_thread()
+        if stall is not None and here is stall.thread and name == stall.point:
+            stall.freeze()
+        elif name == self.crash_at and here is threading.main_thread():
+            raise SimulatedCrash(name)
+
     @rule(point=st.sampled_from(CRASH_POINTS))
     def crash_worker(self, point: str) -> None:
         """The worker dies at a named point of a job; what it did so far stays done."""
-        s = self.stack
-
-        def hook(name: str) -> None:
-            if name == point:
-                raise SimulatedCrash(point)
-
-        s.services.extras["crash_point"] = hook
+        self.crash_at = point
         try:
-            s.drain()
+            self.stack.drain()
         except SimulatedCrash:
             pass
         finally:
-            s.services.extras.pop("crash_point", None)
+            self.crash_at = None
+
+    @precondition(lambda self: self.stall is None)
+    @rule(point=st.sampled_from(CRASH_POINTS))
+    def worker_freezes(self, point: str) -> None:
+        """A second worker freezes at a point (GC pause, slow network) while holding a job."""
+        stall = Stall(self.stack, point)
+        self.stall = stall
+        if not stall.start():
+            self.stall = None  # it never reached the point: it just finished its work
+
+    @precondition(lambda self: self.stall is not None)
+    @rule()
+    def frozen_worker_wakes(self) -> None:
+        """The frozen worker carries on where it stopped, whatever happened meanwhile."""
+        self.wake()
+
+    def wake(self) -> None:
+        """Let the frozen worker finish."""
+        stall, self.stall = self.stall, None
+        if stall is not None:
+            stall.wake()
 
     @rule(seconds=st.sampled_from(CLOCK_STEPS))
     def time_passes(self, seconds: float) -> None:
@@ -412,7 +487,9 @@ class PaymentMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         """Let everything finish, then every approved payment is fulfilled or refunded."""
-        if sys.exc_info()[0] is not None:
+        failed = sys.exc_info()[0] is not None
+        self.wake()  # a frozen worker is never left behind
+        if failed:
             return  # a step already failed: report that, not its consequences
         settle(self.shared)
         for ref in parked(self.stack):
@@ -496,3 +573,36 @@ def test_stateful_promises_hold_on_mariadb(mariadb_shared: SharedStack) -> None:
     run_state_machine_as_test(
         on(mariadb_shared, "MariaDB"), settings=machine_settings(MARIADB_EXAMPLES)
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a fulfilment run whose lease ran out keeps acting on WordPress after another "
+    "worker refunded the intent (no fencing: the steps never re-check the state or the lease)",
+)
+def test_stateful_bug_stale_fulfilment_worker_books_a_refunded_intent(tmp_path: Path) -> None:
+    """Found by the machine's worker_freezes/frozen_worker_wakes rules; minimal sequence."""
+    stack = Stack(tmp_path, f"sqlite:///{tmp_path / 'sidecar.sqlite3'}")
+    try:
+        intent = stack.start()
+        stack.pay(intent)
+        stack.deliver_ipns()
+        drain(stack.services, kinds=["confirm"])  # paid; the fulfil job is due
+        stall = Stall(stack, "after_wp_user_recorded")
+
+        def freeze(name: str) -> None:
+            if threading.current_thread() is stall.thread and name == stall.point:
+                stall.freeze()
+
+        stack.services.extras["crash_point"] = freeze
+        assert stall.start()  # worker A created the user, then froze holding the job
+        stack.wp.set_group_open(stack.group.id, False)
+        stack.clock.advance(LEASE)  # A's lease runs out
+        stack.drain()  # worker B takes the job over: the group is closed, so it refunds
+        assert stack.intent(intent.ref).state == State.REFUNDED
+        stack.wp.set_group_open(stack.group.id, True)
+        stall.wake()  # A carries on: books the seat and joins the group of a refunded buyer
+        assert stack.wp.find_bookings(intent_ref=intent.ref) == []
+        assert_invariants(stack, settled=True)
+    finally:
+        stack.close()

@@ -15,8 +15,8 @@ Promises (DESIGN §3) and what is checked:
 2. Every approved sale ends fulfilled (user, booking and membership exist) or refunded (an
    approved refund of that sale). Always: a fulfilled intent has all three and no refund; a
    refunded one has an approved refund. With ``settled=True`` (after draining): every approved
-   sale is settled, nothing is left in the queue, and needs_attention is a violation unless the
-   caller expects it for that ref.
+   sale is settled, a refunded intent keeps no booking or membership, nothing is left in the
+   queue, and needs_attention is a violation unless the caller expects it for that ref.
 3. At most one user, one booking, one membership per intent; one approved refund per sale;
    one transition to ``paid`` and one job of each kind per intent.
 4. No group has more bookings than its capacity.
@@ -354,6 +354,22 @@ class _World:
             (s for s in sales if s.tran_ref == intent.tran_ref), sales[-1] if sales else None
         )
 
+    def _member_only_by(self, intent: Intent) -> bool:
+        """Tell whether a user of the intent is in its group with no fulfilled intent for it."""
+        users = {u.id for u in self.wp.users if u.intent_ref == intent.ref} | {intent.wp_user_id}
+        members = set(self.members_of(intent.bp_group_id))
+        return any(
+            user_id in members
+            and not any(
+                other.state == State.FULFILLED
+                and other.wp_user_id == user_id
+                and other.bp_group_id == intent.bp_group_id
+                for other in self.store.intents
+            )
+            for user_id in users
+            if user_id is not None
+        )
+
     def _every_sale_settled(self, expected_attention: set[str]) -> Iterator[str]:
         for cart_id, txns in sorted(self.by_cart.items()):
             sales = audit.approved_sales(txns, cart_id)
@@ -376,6 +392,8 @@ class _World:
         if intent.state == State.REFUNDED:
             if self.bookings_by_ref.get(intent.ref):
                 yield f"P2 refunded_but_booked: {intent.ref} is refunded but its booking is still in WordPress"
+            if self._member_only_by(intent):
+                yield f"P2 refunded_but_member: {intent.ref} is refunded but its user is still in group {intent.bp_group_id}"
             return
         if intent.state == State.NEEDS_ATTENTION and intent.ref in expected_attention:
             return

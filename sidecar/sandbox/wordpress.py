@@ -153,9 +153,10 @@ def _fetch_status(status_url: str) -> dict[str, Any] | None:
         return None
     if response.status_code == 404:
         return {"state": "not_found", "message": pages.STATUS_TEXTS["notFound"]}
-    if response.status_code != 200:
+    try:
+        answer = response.json() if response.status_code == 200 else None
+    except ValueError:
         return None
-    answer = response.json()
     return answer if isinstance(answer, dict) else None
 
 

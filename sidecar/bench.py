@@ -29,11 +29,11 @@ from sidecar.bench_mariadb import BenchSetupError, MariaDB, free_port, require_b
 from sidecar.bench_phases import (
     PROFILE_ID,
     Parts,
-    probe_dependencies,
     run_checkouts,
     run_fulfilment,
     run_ipn,
 )
+from sidecar.bench_probe import probe_dependencies
 from sidecar.bench_procs import (
     MemoryPeaks,
     ServedWordPress,

@@ -38,6 +38,9 @@ def method_notes(report: Report) -> list[str]:
         "- memory: VmHWM from /proc/<pid>/status every 0.5 s; gunicorn replaces a worker after"
         " max_requests, so 'max of N' covers every worker seen.",
         _probe_note(report),
+        "- CPU per request: user + system time from /proc/<pid>/stat over the run, divided by"
+        " the requests sent (gunicorn: master and workers; client: the benchmark process, whose"
+        " load threads send the requests and, for checkouts, whose sandbox WordPress answers).",
         "- the load client is Python threads (one requests.Session each) in the benchmark"
         " process, on the same cores as gunicorn, the worker, MariaDB, the simulator and the"
         " sandbox WordPress (a thread of the benchmark).",
@@ -94,9 +97,11 @@ def _busy(report: Report) -> str:
 def _one_sender(report: Report) -> str:
     side, noop = report.ipn[("sidecar", 1)], report.ipn[("no-op", 1)]
     return (
-        f"- one sender: p50 {side.ms(50):.1f} ms, p99 {side.ms(99):.1f} ms; CPU per ack"
-        f" {_cpu(side)}. The do-nothing endpoint on the same gunicorn has a p99 of"
-        f" {noop.ms(99):.1f} ms: the tail is waiting for a core, taken by {_busy(report)}."
+        f"- one sender: p50 {side.ms(50):.1f} ms, p99 {side.ms(99):.1f} ms. One ack passes"
+        " through the client, gunicorn and MariaDB in turn, so it takes at least their CPU time"
+        f" per ack: {_cpu(side)}, {sum(side.cpu_ms.values()):.1f} ms in all. The p99 adds"
+        f" waiting for a core, taken by {_busy(report)}; the do-nothing endpoint on the same"
+        f" gunicorn: p50 {noop.ms(50):.1f} ms, p99 {noop.ms(99):.1f} ms."
     )
 
 
@@ -120,19 +125,21 @@ def _ack_rate(report: Report, cores: int) -> str:
 def _fulfilment(report: Report, label: str) -> str:
     res = next(r for r in report.fulfil if f"WordPress {r.latency_ms} ms" in label)
     p50, p95 = (percentile(res.durations, q) * 1000 - res.floor * 1000 for q in (50, 95))
-    probe = report.probe
+    lead, gap, tail = res.split_ms()
     alone = (
-        f" ({probe.wordpress_call_ms:.1f} ms alone, without delay: a Flask development server"
-        f" in the benchmark process) and {probe.mariadb_tx_ms:.1f} ms per MariaDB transaction"
-        " alone"
-        if probe
+        f" (alone, without delay, a sandbox read takes {report.probe.wordpress_call_ms:.1f} ms"
+        f" and a MariaDB transaction {report.probe.mariadb_tx_ms:.1f} ms)"
+        if report.probe
         else ""
     )
     return (
         f"- WordPress {res.latency_ms} ms: p50 is {p50:.0f} ms and p95 {p95:.0f} ms above the"
-        f" floor of {max(res.calls, default=0)} calls. Each call also pays the sandbox's own"
-        f" handling{alone}; the worker records each step in its own transaction. The p95 tail"
-        f" is waiting for a core, taken by {_busy(report)}."
+        f" floor of {max(res.calls, default=0)} calls. Median split: {lead:.0f} ms before the"
+        f" first call (claim the job, mark fulfilling), {gap:.0f} ms per call beyond the delay"
+        " (the HTTP round trip to the sandbox WordPress, a Flask development server in the"
+        f" benchmark process, and the step's MariaDB transaction), {tail:.0f} ms after the last"
+        f" call (mark fulfilled){alone}. The p95 tail is waiting for a core, taken by"
+        f" {_busy(report)}."
     )
 
 

@@ -50,17 +50,47 @@ class Parts:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """One payment: paid -> fulfilled, and when each WordPress call began (seconds after paid)."""
+
+    took: float
+    calls: list[float]
+
+
+@dataclass(frozen=True)
 class FulfilResult:
     """paid -> fulfilled of each sample at one WordPress latency, and the WordPress floor."""
 
     latency_ms: int
-    durations: list[float]
-    calls: list[int]
+    samples: list[Sample]
+
+    @property
+    def durations(self) -> list[float]:
+        """paid -> fulfilled of each sample, in seconds."""
+        return [s.took for s in self.samples]
+
+    @property
+    def calls(self) -> list[int]:
+        """WordPress calls made by each sample's fulfilment."""
+        return [len(s.calls) for s in self.samples]
 
     @property
     def floor(self) -> float:
         """Seconds the WordPress calls of one fulfilment wait at least (most calls seen)."""
         return max(self.calls, default=0) * self.latency_ms / 1000
+
+    def split_ms(self) -> tuple[float, float, float]:
+        """Median ms before the first call, between calls beyond the delay, after the last one."""
+        delay = self.latency_ms / 1000
+        timed = [s for s in self.samples if s.calls]
+        lead = [s.calls[0] for s in timed]
+        gaps = [b - a - delay for s in timed for a, b in zip(s.calls, s.calls[1:], strict=False)]
+        tail = [s.took - s.calls[-1] - delay for s in timed]
+        return _median_ms(lead), _median_ms(gaps), _median_ms(tail)
+
+
+def _median_ms(seconds: list[float]) -> float:
+    return statistics.median(seconds) * 1000 if seconds else 0.0
 
 
 def run_checkouts(parts: Parts, seconds: float, concurrency: int) -> LoadResult:
@@ -70,7 +100,7 @@ def run_checkouts(parts: Parts, seconds: float, concurrency: int) -> LoadResult:
         "gunicorn": (parts.pids["web sidecar"], True),
         "MariaDB": (parts.pids["MariaDB"], False),
         "simulator": (parts.pids["simulator"], False),
-        "load client + WordPress": (os.getpid(), False),
+        "client+WP": (os.getpid(), False),
     }
     result = with_cpu(roles, partial(closed_loop, concurrency, seconds, _checkout_send(parts)))
     parts.progress(
@@ -131,15 +161,12 @@ def run_fulfilment(parts: Parts, latencies_ms: list[int], samples: int) -> list[
         for ms in latencies_ms:
             parts.wp.fake.latency_seconds = ms / 1000
             batch, carts = carts[:samples], carts[samples:]
-            durations, calls = [], []
+            done = []
             for number, (intent_id, tran_ref) in enumerate(batch, 1):
-                took, made = fulfil_one(parts, intent_id, tran_ref)
-                durations.append(took)
-                calls.append(made)
-                parts.progress(
-                    f"fulfilment, WordPress {ms} ms: {number}/{samples}, {took * 1000:.0f} ms"
-                )
-            results.append(FulfilResult(ms, durations, calls))
+                done.append(fulfil_one(parts, intent_id, tran_ref))
+                took = done[-1].took * 1000
+                parts.progress(f"fulfilment, WordPress {ms} ms: {number}/{samples}, {took:.0f} ms")
+            results.append(FulfilResult(ms, done))
     finally:
         parts.memory.unwatch("sidecar worker")  # a last VmHWM sample while it still runs
         worker.stop()  # (if interrupted in between, the cleanup's stop_children stops it)
@@ -147,8 +174,8 @@ def run_fulfilment(parts: Parts, latencies_ms: list[int], samples: int) -> list[
     return results
 
 
-def fulfil_one(parts: Parts, intent_id: int, tran_ref: str) -> tuple[float, int]:
-    """Pay one intent at the simulator; return (paid -> fulfilled seconds, WordPress calls)."""
+def fulfil_one(parts: Parts, intent_id: int, tran_ref: str) -> Sample:
+    """Pay one intent at the simulator; time paid -> fulfilled and the WordPress calls between."""
     paid = requests.post(f"{parts.sim_url}/_sim/pay/{tran_ref}", json={}, timeout=30)
     if paid.status_code != 200:
         raise BenchSetupError(f"the simulator did not take the payment: {paid.text[:200]}")
@@ -166,7 +193,7 @@ def fulfil_one(parts: Parts, intent_id: int, tran_ref: str) -> tuple[float, int]
     if State.FULFILLED.value not in at:
         raise BenchSetupError(f"intent {intent_id} ended without being fulfilled (worker log)")
     begin, end = at[State.PAID.value], at[State.FULFILLED.value]
-    return end - begin, parts.wp.fake.calls_between(begin, end)
+    return Sample(end - begin, [t - begin for t in parts.wp.fake.calls_between(begin, end)])
 
 
 def _settled(db: Database, intent_id: int) -> bool:
@@ -203,7 +230,7 @@ def run_ipn(parts: Parts, levels: list[int], seconds: float) -> dict[tuple[str, 
             roles = {
                 "gunicorn": (parts.pids[f"web {target}"], True),
                 "MariaDB": (parts.pids["MariaDB"], False),
-                "load client": (os.getpid(), False),
+                "client": (os.getpid(), False),
             }
             send = ipn_sender(f"{url}/paytabs/ipn", signed)
             result = with_cpu(roles, partial(closed_loop, level, seconds, send))
@@ -213,54 +240,3 @@ def run_ipn(parts: Parts, levels: list[int], seconds: float) -> dict[tuple[str, 
                 f" p99 {result.ms(99):.1f} ms, {result.rate:.0f} acks/s, {result.errors} failed"
             )
     return results
-
-
-@dataclass(frozen=True)
-class Probe:
-    """Median round trip of each dependency alone, one call at a time (milliseconds)."""
-
-    paytabs_page_ms: float
-    wordpress_call_ms: float
-    mariadb_tx_ms: float
-
-
-def probe_dependencies(parts: Parts, rounds: int = 20) -> Probe:
-    """Time a hosted-page request at the simulator, a WordPress read and a MariaDB transaction."""
-    from wp_bridge.client import WordPressClient
-
-    wordpress = WordPressClient(parts.wp.url, "admin", parts.worker_env["WP_API_APP_PASSWORD"])
-    timings: dict[str, list[float]] = {"paytabs": [], "wordpress": [], "mariadb": []}
-    with requests.Session() as session:
-        for _ in range(rounds):
-            timings["paytabs"].append(_timed(lambda: _request_page(parts, session)))
-            timings["wordpress"].append(_timed(lambda: wordpress.get_group(parts.wp.group.id)))
-            timings["mariadb"].append(_timed(lambda: _select_one(parts.db)))
-    medians = [statistics.median(timings[k]) * 1000 for k in ("paytabs", "wordpress", "mariadb")]
-    return Probe(*medians)
-
-
-def _request_page(parts: Parts, session: requests.Session) -> None:
-    """Ask the simulator for a hosted page as the sidecar's PayTabs client does."""
-    body = {
-        "profile_id": PROFILE_ID,
-        "tran_type": "sale",
-        "tran_class": "ecom",
-        "cart_id": f"PROBE{time.time_ns()}",
-        "cart_description": "probe",
-        "cart_currency": "SAR",
-        "cart_amount": "150.00",
-    }
-    headers = {"authorization": parts.server_key}
-    url = f"{parts.sim_url}/payment/request"
-    session.post(url, json=body, headers=headers, timeout=30).raise_for_status()
-
-
-def _timed(call: Callable[[], object]) -> float:
-    begin = time.perf_counter()
-    call()
-    return time.perf_counter() - begin
-
-
-def _select_one(db: Database) -> None:
-    with db.transaction() as tx:
-        tx.scalar("SELECT 1")

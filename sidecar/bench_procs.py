@@ -129,10 +129,10 @@ class CountingWordPress(FakeWordPress):
             self.call_times.append(time.time())
         super()._gate()
 
-    def calls_between(self, start: float, end: float) -> int:
-        """Count the calls that began between ``start`` and ``end`` (unix seconds)."""
+    def calls_between(self, start: float, end: float) -> list[float]:
+        """Return when each call that began between ``start`` and ``end`` began (unix seconds)."""
         with self._times_lock:
-            return sum(1 for at in self.call_times if start <= at <= end)
+            return [at for at in self.call_times if start <= at <= end]
 
 
 class ServedWordPress:

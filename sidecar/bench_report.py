@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sidecar.bench_load import LoadResult, percentile
-from sidecar.bench_phases import FulfilResult, Probe
+from sidecar.bench_phases import FulfilResult
+from sidecar.bench_probe import Probe
 from sidecar.bench_sweeps import SweepTiming
 
 ONE_SENDER_P99_MS = 10.0
@@ -127,7 +128,7 @@ def checkout_rows(report: Report) -> list[Row]:
             f">= {CHECKOUTS_PER_SECOND:g}/s",
             verdict(res.rate >= CHECKOUTS_PER_SECOND),
         ),
-        (f"checkout CPU per checkout ({' + '.join(res.cpu_ms)})", cpu_sum(res), "", "", ""),
+        (f"CPU per checkout ({' + '.join(res.cpu_ms)})", cpu_sum(res), "", "", ""),
     ]
 
 

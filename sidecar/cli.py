@@ -74,7 +74,7 @@ def check() -> None:
     sys.exit(0 if report.ready else 1)
 
 
-@cli.command()
+@cli.command(with_appcontext=False)  # the simulator needs none of the sidecar's settings
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
 @click.option(

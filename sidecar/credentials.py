@@ -146,12 +146,12 @@ class CredentialStore:
                     f"SELECT option_name, option_value FROM {table} WHERE option_name IN ({marks})",
                     names,
                 )
-        except DatabaseUnavailable:
-            self._db.close()
-            raise
         except (sqlite3.Error, pymysql.err.Error) as exc:
-            self._db.close()
             raise DatabaseUnavailable(f"cannot read {table}: {type(exc).__name__}") from exc
+        finally:
+            # Read once a minute at most: no connection is worth keeping (and a server that starts
+            # a thread per request would leak one per refresh).
+            self._db.close()
         return {r["option_name"]: _as_bytes(r["option_value"]) for r in rows}
 
 

@@ -92,3 +92,32 @@ def widened_stack(tmp_path: Path, mariadb_url: str) -> Iterator[Any]:
     s = Stack(tmp_path, mariadb_url, SIDECAR_TEST_UNSAFE="widen_races")
     yield s
     s.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the whole session (Playwright's sync API allows one driver)."""
+    require_component(
+        Path(CHROMIUM).exists(), f"{CHROMIUM} not installed (apt-get install chromium)"
+    )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_component(False, "playwright is not installed (pip install -e '.[test]')")
+        raise
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

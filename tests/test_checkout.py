@@ -155,3 +155,21 @@ def test_checkout_oversized_body_is_413(stack: Any) -> None:
     response = stack.checkout(stack.form(first_name="A" * 70000), headers=JSON)
     assert response.status_code == 413
     assert stack.count("intents") == 0
+
+
+def test_checkout_error_returns_to_the_form_page_the_bridge_named(stack: Any) -> None:
+    form_url = "http://wp.test/groups/anxiety/?group_id=2&error=old&lang=ar"
+    response = stack.checkout(stack.form(email="nope", form_url=form_url))
+    location = urlsplit(response.headers["Location"])
+    assert (location.netloc, location.path) == ("wp.test", "/groups/anxiety/")
+    assert parse_qs(location.query) == {
+        "group_id": ["2"],
+        "lang": ["ar"],
+        "error": ["invalid_email"],
+        "field": ["email"],
+    }
+
+
+def test_checkout_error_never_redirects_off_the_site(stack: Any) -> None:
+    response = stack.checkout(stack.form(email="nope", form_url="https://evil.example/phish"))
+    assert urlsplit(response.headers["Location"]).netloc == "wp.test"

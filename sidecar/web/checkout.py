@@ -53,9 +53,13 @@ def browser_cookie_name(ref: str) -> str:
 
 
 def form_url_for_errors() -> str:
-    """Where a rejected form goes back to: the page it came from when that is the site's."""
+    """Where a rejected form goes back to: the page it came from, when that page is the site's.
+
+    The bridge's form names itself in ``form_url`` (a cross-site Referer carries only the origin);
+    only URLs under WP_BASE_URL are accepted, so this is no open redirect.
+    """
     settings = services().settings
-    referrer = request.referrer or ""
-    if referrer.startswith(settings.wp_base_url + "/"):
-        return referrer.split("?")[0]
+    for candidate in (request.form.get("form_url", ""), request.referrer or ""):
+        if candidate.startswith(settings.wp_base_url + "/") and len(candidate) <= 2000:
+            return candidate
     return current_app.config.get("FORM_URL") or f"{settings.wp_base_url}/therapy-registration/"

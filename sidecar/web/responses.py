@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
@@ -42,11 +41,12 @@ def message_page(status: int, title: str, message: str, link: str | None = None)
 
 def back_to_form(form_url: str, exc: CheckoutRejected) -> BaseResponse:
     """Send the browser back to the registration form with the error code (303)."""
-    params: dict[str, Any] = {"error": exc.code}
+    parts = urlsplit(form_url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("error", "field")]
+    kept.append(("error", exc.code))
     if exc.field:
-        params["field"] = exc.field
-    sep = "&" if "?" in form_url else "?"
-    return redirect(f"{form_url}{sep}{urlencode(params)}", code=303)
+        kept.append(("field", exc.field))
+    return redirect(urlunsplit(parts._replace(query=urlencode(kept), fragment="")), code=303)
 
 
 def register_error_handlers(app: Flask) -> None:

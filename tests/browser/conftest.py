@@ -16,16 +16,6 @@ import pytest
 
 from sidecar.demo import DemoStack, build_demo
 from tests.browser.flows import TIMEOUT_MS, Buyer
-from tests.conftest import require_component
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
@@ -34,25 +24,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"rep_{report.when}", report)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session (skipped locally, failed in CI, when missing)."""
-    require_component(
-        Path(CHROMIUM).exists(), f"{CHROMIUM} not installed (apt-get install chromium)"
-    )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_component(False, "playwright is not installed (pip install -e '.[test]')")
-        raise
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -275,6 +275,13 @@ function shortcode_form( $atts ): string {
 	$out .= sprintf( '<input type="hidden" name="group_id" value="%d">', (int) $group['id'] );
 	$out .= sprintf( '<input type="hidden" name="idempotency_key" value="%s">', esc_attr( bin2hex( random_bytes( 16 ) ) ) );
 	$out .= sprintf( '<input type="hidden" name="form_token" value="%s">', esc_attr( make_form_token() ) );
+	// Where the sidecar sends the buyer back with an error: this very page, query included (the
+	// browser's Referer carries only the origin across sites). The sidecar accepts only this site.
+	$here = remove_query_arg(
+		array( 'error', 'field' ),
+		add_query_arg( urlencode_deep( wp_unslash( $_GET ) ), (string) get_permalink() ) // phpcs:ignore WordPress.Security.NonceVerification
+	);
+	$out .= sprintf( '<input type="hidden" name="form_url" value="%s">', esc_attr( $here ) );
 
 	$out .= $input( 'first_name', 'First name', 'text', $logged_in ? (string) $user->first_name : '', array( 'required' => true, 'autocomplete' => 'given-name', 'maxlength' => 100 ) );
 	$out .= $input( 'last_name', 'Last name', 'text', $logged_in ? (string) $user->last_name : '', array( 'required' => true, 'autocomplete' => 'family-name', 'maxlength' => 100 ) );
@@ -387,7 +394,7 @@ function shortcode_status( $atts ): string {
 		. 'fetch(c.statusUrl,{credentials:"include",cache:"no-store",headers:{"Accept":"application/json"}})'
 		. '.then(function(r){if(r.status===404){say(c.texts.notFound);stop(true);return null;}if(!r.ok){throw new Error("HTTP "+r.status);}return r.json();})'
 		. '.then(function(d){if(!d||stopped){return;}'
-		. 'say(d.message);'
+		. 'if(!(c.failed&&d.state==="awaiting_payment")){say(d.message);}'
 		. 'var next=safe(d.login_url)?d.login_url:(safe(d.redirect_url)?d.redirect_url:null);'
 		. 'if(next){stop(false);window.location.assign(next);return;}'
 		. 'if(bad.indexOf(d.state)!==-1&&back){back.hidden=false;}'

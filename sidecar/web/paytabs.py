@@ -18,7 +18,9 @@ def ipn() -> Response:
     """Answer 200 once recorded and queued (duplicates too), 400 for a bad signature or body."""
     raw = request.get_data(cache=False)
     try:
-        recorded = handle_ipn(services(), raw, request.headers.get("Signature"), dict(request.headers))
+        recorded = handle_ipn(
+            services(), raw, request.headers.get("Signature"), dict(request.headers)
+        )
     except BadNotification as exc:
         return error_json(400, exc.code, exc.message)
     return jsonify({"received": True, "outcome": recorded.outcome})

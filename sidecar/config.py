@@ -61,7 +61,7 @@ class Settings:
     credentials_cache_seconds: float = 60.0
     hold_minutes: int = 30
     paypage_ttl_minutes: int = 20
-    job_lease_seconds: float = 60.0
+    job_lease_seconds: float = 120.0  # longer than a WordPress call with all its retries
     fulfil_max_attempts: int = 8
     refund_max_attempts: int = 10
     retention_days: int = 30

@@ -11,7 +11,7 @@ import re
 import secrets
 
 from sidecar import repository as repo
-from sidecar.jobs import GiveUp, Retry, crash_point, enqueue
+from sidecar.jobs import GiveUp, LeaseLost, Retry, crash_point, enqueue, hold_lease
 from sidecar.repository import Intent, Job
 from sidecar.secretbox import decrypt
 from sidecar.services import Services
@@ -34,10 +34,13 @@ def run_fulfilment(services: Services, job: Job) -> str:
     try:
         if intent.wp_user_id is None:
             _check_group_bookable(services, intent)
+            _fence(services, job)
             intent = _ensure_user(services, intent)
         if intent.booking_id is None:
+            _fence(services, job)
             intent = _book(services, intent)
         if not intent.member_joined:
+            _fence(services, job)
             intent = _join(services, intent)
     except FulfilmentImpossible as exc:
         _move_to_refund(services, intent, str(exc))
@@ -55,6 +58,15 @@ def run_fulfilment(services: Services, job: Job) -> str:
         )
         enqueue(services, tx, intent.id, "email")
     return "fulfilled"
+
+
+def _fence(services: Services, job: Job) -> None:
+    """Before touching WordPress: the job must still be ours and the intent still fulfilling."""
+    hold_lease(services, job)
+    with services.db.transaction() as tx:
+        intent = repo.get_intent(tx, job.intent_id)
+    if intent is None or intent.state != State.FULFILLING:
+        raise LeaseLost(f"intent is {intent.state.value if intent else 'gone'}, not fulfilling")
 
 
 def _start(services: Services, intent_id: int) -> Intent | None:

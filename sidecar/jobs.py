@@ -18,6 +18,7 @@ from sidecar.logging_setup import correlated_job
 from sidecar.paytabs import PayTabsError, PayTabsProtocolError
 from sidecar.repository import Job
 from sidecar.services import Services
+from sidecar.states import InvalidTransition
 from wp_bridge.errors import WPBridgeError
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,24 @@ class Retry(Exception):
 
 class GiveUp(Exception):
     """A permanent failure: stop retrying (the handler's on-exhausted action runs)."""
+
+
+class LeaseLost(Exception):
+    """Another worker took this job over (our lease ran out): stop at once, touch nothing."""
+
+
+def hold_lease(services: Services, job: Job) -> None:
+    """Fence a step: confirm the job is still ours and extend its lease, or raise LeaseLost.
+
+    Called before each external side effect, so a worker that stalled past its lease (and whose
+    job another worker has since taken over, perhaps into a refund) never acts on stale state.
+    """
+    now = services.clock()
+    with services.db.transaction() as tx:
+        current = repo.get_job(tx, job.id, lock=True)
+        if current is None or current.lease_token != job.lease_token:
+            raise LeaseLost(f"job {job.id} was taken over by another worker")
+        repo.extend_lease(tx, job.id, now + services.settings.job_lease_seconds)
 
 
 def backoff_seconds(attempt: int, *, base: float = 1.0, cap: float = 300.0) -> float:
@@ -92,31 +111,23 @@ def run_job(services: Services, job: Job) -> str:
     with services.db.transaction() as tx:
         attempt_id = repo.insert_job_attempt(tx, job, now=services.clock())
     crash_point(services, "after_job_claimed")
-    handler = handlers()[job.kind]
-    retry_at: float | None = None
-    error: str | None = None
-    try:
-        outcome = handler(services, job)
-    except (Retry, DatabaseBusy, DatabaseUnavailable) as exc:
-        outcome, error = "retry", _describe(exc)
-    except (PayTabsError, WPBridgeError) as exc:
-        permanent = isinstance(exc, PayTabsProtocolError) or getattr(exc, "is_permanent", False)
-        outcome, error = ("gave_up" if permanent else "retry"), _describe(exc)
-    except GiveUp as exc:
-        outcome, error = "gave_up", _describe(exc)
+    outcome, error = _run_handler(services, job)
     if outcome == "retry" and job.attempts >= max_attempts(services, job.kind):
         outcome = "gave_up"
+    retry_at = None
     if outcome == "retry":
         retry_at = services.clock() + add_jitter(backoff_seconds(job.attempts))
     elif outcome == "gave_up":
-        action = exhausted_actions().get(job.kind)
-        if action is not None:
-            action(services, job, error or "gave up")
-    final = "failed" if outcome == "gave_up" else "done"
+        _on_gave_up(services, job, error or "gave up")
     with services.db.transaction() as tx:
         repo.finish_job_attempt(tx, attempt_id, now=services.clock(), outcome=outcome, error=error)
         repo.release_job(
-            tx, job, now=services.clock(), outcome=final, retry_at=retry_at, error=error
+            tx,
+            job,
+            now=services.clock(),
+            outcome="failed" if outcome == "gave_up" else "done",
+            retry_at=retry_at,
+            error=error,
         )
     log.info(
         "job %s/%s for intent %s: %s%s",
@@ -127,6 +138,34 @@ def run_job(services: Services, job: Job) -> str:
         f" ({error})" if error else "",
     )
     return outcome
+
+
+def _run_handler(services: Services, job: Job) -> tuple[str, str | None]:
+    """Run the job's handler and classify how it ended: (outcome, error)."""
+    try:
+        return handlers()[job.kind](services, job), None
+    except (Retry, DatabaseBusy, DatabaseUnavailable) as exc:
+        return "retry", _describe(exc)
+    except (PayTabsError, WPBridgeError) as exc:
+        permanent = isinstance(exc, PayTabsProtocolError) or getattr(exc, "is_permanent", False)
+        return ("gave_up" if permanent else "retry"), _describe(exc)
+    except GiveUp as exc:
+        return "gave_up", _describe(exc)
+    except (LeaseLost, InvalidTransition) as exc:
+        # Another worker took the job over, or the intent moved on under us: nothing to do.
+        return "superseded", _describe(exc)
+
+
+def _on_gave_up(services: Services, job: Job, error: str) -> None:
+    """Run the kind's on-exhausted action, unless another worker holds the job by now."""
+    action = exhausted_actions().get(job.kind)
+    if action is None:
+        return
+    try:
+        hold_lease(services, job)
+    except LeaseLost:
+        return
+    action(services, job, error)
 
 
 def crash_point(services: Services, name: str) -> None:

@@ -117,21 +117,15 @@ def _record(
     """Append the notification to the log and, when it is genuine and ours, queue a confirmation."""
     now = services.clock()
     with services.db.transaction() as tx:
-        intent = repo.find_intent_by_ref(tx, cart_id) if cart_id else None
-        if problem is not None:
-            outcome = problem.code
-        elif intent is None:
-            outcome = "unknown_cart"  # not ours (another site on the same profile): 200, no retry
-        elif intent.tran_ref and tran_ref != intent.tran_ref:
-            outcome = "other_transaction"  # a follow-up (refund) or another attempt: confirm anyway
-            repo.enqueue_job(tx, intent_id=intent.id, kind="confirm", now=now)
-        else:
-            outcome = "queued"
-            repo.enqueue_job(tx, intent_id=intent.id, kind="confirm", now=now)
+        # Only the id and tran_ref: the IPN path is hot, and the row is wide.
+        key = repo.find_intent_key_by_ref(tx, cart_id) if cart_id else None
+        outcome = _outcome(problem, key, tran_ref)
+        if outcome in ("queued", "other_transaction") and key is not None:
+            repo.enqueue_job(tx, intent_id=key[0], kind="confirm", now=now)
         repo.insert_notification(
             tx,
             channel=channel,
-            intent_id=intent.id if intent else None,
+            intent_id=key[0] if key else None,
             tran_ref=tran_ref,
             cart_id=cart_id,
             signature_ok=valid,
@@ -140,9 +134,23 @@ def _record(
             headers=headers,
             now=now,
         )
+        intent = repo.get_intent(tx, key[0]) if key and channel == "return" else None
     crash_point(services, "after_notification_logged")
     log.info("%s notification for %s: %s", channel, cart_id or "?", outcome)
     metrics.notification_recorded(services, channel, outcome, valid)
     if problem is not None and raise_bad:
         raise problem
     return Recorded(outcome, intent)
+
+
+def _outcome(
+    problem: BadNotification | None, key: tuple[int, str | None] | None, tran_ref: str | None
+) -> str:
+    """Decide what a notification is: refused, not ours, another transaction, or queued."""
+    if problem is not None:
+        return problem.code
+    if key is None:
+        return "unknown_cart"  # not ours (another site on the same profile): 200, no retry
+    if key[1] and tran_ref != key[1]:
+        return "other_transaction"  # a follow-up (refund) or another attempt: confirm anyway
+    return "queued"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from sidecar import repository as repo
-from sidecar.jobs import GiveUp, Retry, crash_point, enqueue
+from sidecar.jobs import GiveUp, Retry, crash_point, enqueue, hold_lease
 from sidecar.money import from_minor
 from sidecar.paytabs import PayTabsTransportError, Transaction
 from sidecar.repository import Intent, Job
@@ -30,6 +30,7 @@ def run_refund(services: Services, job: Job) -> str:
         raise GiveUp("no PayTabs transaction to refund")
     refund = _known_refund(services, intent)
     if refund is None:
+        hold_lease(services, job)  # never ask PayTabs for money back on a job we no longer hold
         refund = _request_refund(services, intent)
     return _apply_refund_status(services, intent, refund)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,13 +60,23 @@ class Services:
     clock: Callable[[], float] = time.time
     paytabs_factory: Callable[[PayTabsCredentials], PayTabsClient] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    _paytabs_clients: threading.local = field(default_factory=threading.local, repr=False)
 
     def paytabs(self) -> PayTabsClient:
         """Return a PayTabs client for the current credentials (raises CredentialsUnavailable)."""
         creds = self.credentials.get()
         if self.paytabs_factory is not None:
             return self.paytabs_factory(creds)
-        return PayTabsClient(creds.base_url, creds.profile_id, creds.server_key.reveal())
+        # One client (one connection pool) per thread and credentials: no TLS handshake per call,
+        # and a rotated key gets a fresh client.
+        cached = getattr(self._paytabs_clients, "entry", None)
+        if cached is not None and cached[0] == creds:
+            return cached[1]  # type: ignore[no-any-return,unused-ignore]
+        if cached is not None:
+            cached[1].close()
+        client = PayTabsClient(creds.base_url, creds.profile_id, creds.server_key.reveal())
+        self._paytabs_clients.entry = (creds, client)
+        return client
 
 
 def build_services(settings: Settings, overrides: dict[str, Any] | None = None) -> Services:

@@ -39,6 +39,9 @@ def sweep_safely(services: Services) -> None:
 def build_scheduler(services: Services) -> BlockingScheduler:
     """Return the scheduler with the drain and sweep jobs (one instance each, never overlapping)."""
     scheduler = BlockingScheduler(timezone="UTC")
+    # A long drain makes APScheduler skip the next ticks (max_instances=1, on purpose) and warn
+    # about each one every half second; the skipped tick is harmless, so only errors are logged.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     settings = services.settings
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     scheduler.add_job(

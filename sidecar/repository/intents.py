@@ -37,6 +37,12 @@ def find_intent_by_ref(tx: Tx, ref: str, *, lock: bool = False) -> Intent | None
     return Intent.from_row(row) if row else None
 
 
+def find_intent_key_by_ref(tx: Tx, ref: str) -> tuple[int, str | None] | None:
+    """Return (id, tran_ref) of the intent with this reference: all a notification needs."""
+    row = tx.one("SELECT id, tran_ref FROM intents WHERE ref = ?", (ref,))
+    return (int(row["id"]), row["tran_ref"]) if row else None
+
+
 def find_intent_by_idempotency_key(tx: Tx, key: str) -> Intent | None:
     """Return the intent a form submission with this idempotency key created, or None."""
     row = tx.one("SELECT * FROM intents WHERE idempotency_key = ?", (key,))

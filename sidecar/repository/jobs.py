@@ -124,6 +124,11 @@ def release_job(
     return True
 
 
+def extend_lease(tx: Tx, job_id: int, lease_until: float) -> None:
+    """Push a running job's lease further (the worker holding it is alive and still at it)."""
+    tx.execute("UPDATE jobs SET lease_until = ? WHERE id = ?", (lease_until, job_id))
+
+
 def insert_job_attempt(tx: Tx, job: Job, *, now: float) -> int:
     """Record that a worker started a run of ``job``."""
     return tx.insert(

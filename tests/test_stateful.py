@@ -3,25 +3,29 @@
 Rules: start a checkout (a group of five seats or one of a single seat), pay, decline, cancel or
 abandon the page, switch PayTabs' IPN delivery (deliver, duplicate, drop, reorder), deliver or
 flush IPNs, post the browser return (again and again, or never), forge notifications, run the
-worker, crash the worker, move the clock past leases, pages and holds, run the sweeps, take
-WordPress down and up, fill or close a group behind the sidecar's back, make PayTabs fail or
-refunds pend. After every step promises 1, 3, 4 and 5 hold (``tests/support/invariants.py``);
-at the end WordPress comes back, time passes, the sweeps and the worker run until nothing is
-left, and every approved payment is fulfilled or refunded (promise 2).
+worker, crash the worker, freeze a second worker past its lease and wake it later, move the clock
+past leases, pages and holds, run the sweeps, take WordPress down (briefly, or for longer than
+the retry budget) and up, lose PayTabs' or WordPress' answers after the work was done, fill or
+close a group behind the sidecar's back, make PayTabs' API fail or its refunds pend. After every
+step promises 1, 3, 4 and 5 hold (``tests/support/invariants.py``); at the end WordPress comes
+back, time passes, the sweeps and the worker run until nothing is left, intents parked for a
+reason an operator can fix are redriven as an operator would, and every approved payment is
+fulfilled or refunded (promise 2).
 
 Crashes are in-process stand-ins for SIGKILL: a job is claimed and never released (or its
 handler is stopped by an exception no handler catches at one of the named crash points), so its
 lease has to run out before the next drain takes it over. The real SIGKILL tests, with worker
-processes, are in ``tests/test_crash_recovery.py``.
+processes, are in ``tests/test_crash_recovery.py``. A frozen worker is a thread stopped at a
+crash point; it holds no transaction there.
 
 One stack per database serves every example (its servers are shared; a stack costs about 0.5 s
 to stop); each example starts from an emptied store, a new PayTabs simulator behind the same
 server and a new in-memory WordPress behind the same client.
 
 Runs are seeded (``derandomize``) and bounded: 100 examples on SQLite and 33 on MariaDB of 50
-steps by default (under a minute here). The long run is one flag away::
+steps by default (about a minute here). The long run is one flag away::
 
-    SIDECAR_STATEFUL_EXAMPLES=1000 SIDECAR_STATEFUL_STEPS=60 pytest tests/test_stateful.py
+    SIDECAR_STATEFUL_EXAMPLES=1000 SIDECAR_STATEFUL_STEPS=80 pytest tests/test_stateful.py
 
 (MariaDB then runs a third of the SQLite examples; SIDECAR_STATEFUL_SEED=random drops the fixed
 seed so every run explores new sequences.)
@@ -33,9 +37,9 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -53,11 +57,11 @@ from hypothesis.stateful import (
 
 from sidecar import reconcile, sweeps
 from sidecar import repository as repo
+from sidecar.config import Settings
 from sidecar.crashpoints import POINTS
-from sidecar.jobs import drain
 from sidecar.paytabs import PayTabsClient, PayTabsTransportError, sign_ipn, sign_return
 from sidecar.sandbox.paytabs_sim import PayTabsSimulator
-from sidecar.states import InvalidTransition, State
+from sidecar.states import State
 from tests.support.invariants import assert_invariants
 from tests.support.stack import PROFILE_ID, SERVER_KEY, Stack
 from wp_bridge import errors as wp_errors
@@ -74,8 +78,15 @@ FILL = ("fill-",)  # bookings the site makes itself, not through the sidecar
 # Checkouts come from one test client address: the rate limit is tested in test_security.py.
 STACK_SETTINGS: dict[str, Any] = {"SIDECAR_RATELIMIT_CHECKOUT": "100000/minute"}
 TABLES = ("job_attempts", "jobs", "transitions", "notifications", "intents", "group_locks")
-LEASE = 61.0  # just past the default 60 s job lease
-CLOCK_STEPS = [1.0, LEASE, 181.0, 20 * 60 + 1.0, 30 * 60 + 1.0]  # lease, query, page, hold
+# Just past the defaults: the job lease, the pending-payment query, the page's life, the hold.
+LEASE = Settings.job_lease_seconds + 1.0
+CLOCK_STEPS = [
+    1.0,
+    LEASE,
+    Settings.pending_query_after_seconds + 1.0,
+    Settings.paypage_ttl_minutes * 60 + 1.0,
+    Settings.hold_minutes * 60 + 1.0,
+]
 CRASH_POINTS = sorted(POINTS - {"after_notification_logged"})  # the worker's points only
 OPERATOR_FIXABLE = {"fulfilment_retries_exhausted"}  # WordPress was down for too long
 
@@ -125,22 +136,21 @@ class Stall:
         self.check()
 
     def check(self) -> None:
-        """Only a refused transition may escape a worker whose job was taken over (reported)."""
-        unexpected = [e for e in self.errors if not isinstance(e, InvalidTransition)]
-        assert not unexpected, f"the worker frozen at {self.point} failed: {unexpected!r}"
+        """A worker whose job was taken over while it was frozen ends quietly."""
+        assert not self.errors, f"the worker frozen at {self.point} failed: {self.errors!r}"
 
 
 class LostAnswers:
     """Counts down answers to lose: the call is made (the work is done), its answer never comes."""
 
-    def __init__(self, target: Any, calls: frozenset[str], error: Any) -> None:
+    def __init__(self, target: Callable[[], Any], calls: frozenset[str], error: Any) -> None:
         self.target = target
         self.calls = calls
         self.error = error
         self.remaining = 0
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.target, name)
+        attr = getattr(self.target(), name)
         if name not in self.calls:
             return attr
 
@@ -169,21 +179,26 @@ class SharedStack:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         client = stack.wordpress
-        self.wordpress = LostAnswers(client, WORDPRESS_WRITES, WPConnectionError)
+        self.wordpress = LostAnswers(lambda: client, WORDPRESS_WRITES, WPConnectionError)
         stack.services.wordpress = self.wordpress
-        self.paytabs = LostAnswers(None, PAYTABS_CALLS, lost_paytabs_answer)
-        stack.services.paytabs_factory = self._paytabs_client
+        self.paytabs = LostAnswers(self._paytabs_client, PAYTABS_CALLS, lost_paytabs_answer)
+        # The sidecar only calls a client's methods: the stand-in is one as far as it can tell.
+        stack.services.paytabs_factory = lambda _creds: cast(PayTabsClient, self.paytabs)
+        self._clients: dict[int, PayTabsClient] = {}
 
-    def _paytabs_client(self, creds: Any) -> Any:
-        if self.paytabs.target is None:
+    def _paytabs_client(self) -> PayTabsClient:
+        """One PayTabs client per thread (the frozen worker has its own)."""
+        thread = threading.get_ident()
+        if thread not in self._clients:
+            creds = self.stack.services.credentials.get()
             key = creds.server_key.reveal()
-            self.paytabs.target = PayTabsClient(creds.base_url, creds.profile_id, key)
-        return self.paytabs
+            self._clients[thread] = PayTabsClient(creds.base_url, creds.profile_id, key)
+        return self._clients[thread]
 
     def close(self) -> None:
-        """Stop the stack and close the PayTabs client's session."""
-        if self.paytabs.target is not None:
-            self.paytabs.target.close()
+        """Stop the stack and close the PayTabs clients' sessions."""
+        for client in self._clients.values():
+            client.close()
         self.stack.close()
 
     def reset(self) -> Stack:
@@ -575,34 +590,24 @@ def test_stateful_promises_hold_on_mariadb(mariadb_shared: SharedStack) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a fulfilment run whose lease ran out keeps acting on WordPress after another "
-    "worker refunded the intent (no fencing: the steps never re-check the state or the lease)",
-)
-def test_stateful_bug_stale_fulfilment_worker_books_a_refunded_intent(tmp_path: Path) -> None:
-    """Found by the machine's worker_freezes/frozen_worker_wakes rules; minimal sequence."""
-    stack = Stack(tmp_path, f"sqlite:///{tmp_path / 'sidecar.sqlite3'}")
+def test_stateful_stale_fulfilment_worker_does_not_book_a_refunded_intent(
+    sqlite_shared: SharedStack,
+) -> None:
+    """Regression: a stale worker once booked and joined for a refunded intent (no fencing)."""
+    state = on(sqlite_shared, "SQLite")()
     try:
-        intent = stack.start()
-        stack.pay(intent)
-        stack.deliver_ipns()
-        drain(stack.services, kinds=["confirm"])  # paid; the fulfil job is due
-        stall = Stall(stack, "after_wp_user_recorded")
-
-        def freeze(name: str) -> None:
-            if threading.current_thread() is stall.thread and name == stall.point:
-                stall.freeze()
-
-        stack.services.extras["crash_point"] = freeze
-        assert stall.start()  # worker A created the user, then froze holding the job
-        stack.wp.set_group_open(stack.group.id, False)
-        stack.clock.advance(LEASE)  # A's lease runs out
-        stack.drain()  # worker B takes the job over: the group is closed, so it refunds
-        assert stack.intent(intent.ref).state == State.REFUNDED
-        stack.wp.set_group_open(stack.group.id, True)
-        stall.wake()  # A carries on: books the seat and joins the group of a refunded buyer
-        assert stack.wp.find_bookings(intent_ref=intent.ref) == []
-        assert_invariants(stack, settled=True)
+        (intents_0,) = state.first_buyers(smalls=[False]).values
+        state.pay(ref=intents_0)
+        state.deliver_ipns()
+        state.worker_freezes(point="after_wp_user_recorded")  # user created, job held
+        state.group_opens_or_closes(small=False, is_open=False)
+        state.time_passes(seconds=LEASE)  # the frozen worker's lease runs out
+        state.run_worker()  # the other worker takes the job over: group closed, refunded
+        assert state.stack.intent(intents_0).state == State.REFUNDED
+        state.group_opens_or_closes(small=False, is_open=True)
+        state.frozen_worker_wakes()  # it used to book the seat and join the group anyway
+        state.promises_hold()
+        assert state.stack.wp.find_bookings(intent_ref=intents_0) == []
     finally:
-        stack.close()
+        state.wake()
+    state.teardown()  # was: P2 refunded_but_booked, P2 refunded_but_member

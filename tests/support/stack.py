@@ -187,7 +187,7 @@ class Stack:
         """POST the form to the sidecar as a browser would."""
         return self.client.post("/therapy/checkout", data=form or self.form(), **kwargs)
 
-    def start(self, **form_fields: str) -> Intent:
+    def start(self, **form_fields: Any) -> Intent:
         """Check out and return the new intent (asserting the 303 to PayTabs)."""
         form = self.form(**form_fields)
         response = self.checkout(form)

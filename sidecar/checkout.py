@@ -62,9 +62,7 @@ class CheckoutResult:
 def verify_form_token(services: Services, token: str) -> Buyer:
     """Return the buyer the bridge's signed form token names; reject forged or stale forms."""
     try:
-        payload = verify_token(
-            token, services.settings.shared_secret.reveal(), typ="form", now=services.clock()
-        )
+        payload = _verify_with_any_secret(services, token)
     except InvalidToken:
         raise CheckoutRejected(
             "form_expired",
@@ -78,6 +76,20 @@ def verify_form_token(services: Services, token: str) -> Buyer:
             "form_expired", "The form is damaged; please reload the page.", "form_token", 403
         )
     return Buyer(user_id=uid, email=str(payload.get("email") or "").lower())
+
+
+def _verify_with_any_secret(services: Services, token: str) -> dict[str, Any]:
+    """Verify with the shared secret, then with the one also accepted during a rotation."""
+    settings = services.settings
+    secrets_in_use = [settings.shared_secret, settings.shared_secret_also_accepted]
+    last: InvalidToken | None = None
+    for secret in (s for s in secrets_in_use if s):
+        try:
+            return verify_token(token, secret.reveal(), typ="form", now=services.clock())
+        except InvalidToken as exc:
+            last = exc
+    assert last is not None
+    raise last
 
 
 def start_checkout(services: Services, form: CheckoutForm, *, client_ip: str) -> CheckoutResult:

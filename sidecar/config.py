@@ -54,6 +54,8 @@ class Settings:
     wp_table_prefix: str = "wp_"
     paytabs_base_url: str | None = None
     encryption_key: Secret | None = None
+    # Also accepted when verifying the bridge's tokens (never used to sign): secret rotation.
+    shared_secret_also_accepted: Secret | None = None
     paytabs_option_name: str = "retreat_paytabs_settings"
     paytabs_option_profile_id: str = "paytabs_profile_id"
     paytabs_option_server_key: str = "paytabs_server_key"
@@ -158,6 +160,9 @@ def load_settings(env: Mapping[str, str], *, instance_path: str = "instance") ->
     secret = str(env.get("SIDECAR_SHARED_SECRET", ""))
     if secret and len(secret) < 32:
         problems.append("SIDECAR_SHARED_SECRET must be at least 32 characters (use a random value)")
+    other = str(env.get("SIDECAR_SHARED_SECRET_ALSO_ACCEPTED", ""))
+    if other and len(other) < 32:
+        problems.append("SIDECAR_SHARED_SECRET_ALSO_ACCEPTED must be at least 32 characters")
     database_url = str(env.get("SIDECAR_DATABASE_URL", "")).strip() or default_database_url(
         instance_path
     )
@@ -186,6 +191,7 @@ def load_settings(env: Mapping[str, str], *, instance_path: str = "instance") ->
         wp_database_url=str(env["WP_DATABASE_URL"]),
         paytabs_base_url=(str(env.get("PAYTABS_BASE_URL", "")).rstrip("/") or None),
         encryption_key=Secret(key) if key else None,
+        shared_secret_also_accepted=Secret(other) if other else None,
         alert_webhook_url=str(env.get("SIDECAR_ALERT_WEBHOOK_URL", "")).strip() or None,
         **values,  # type: ignore[arg-type]
     )

@@ -179,7 +179,12 @@ def correlated_job(run: Callable[P, T]) -> Callable[P, T]:
 def settings_secrets(settings: Any) -> list[str]:
     """Return the secret values a Settings object holds (secrets, URL passwords, webhook URL)."""
     values: list[str] = []
-    for name in ("shared_secret", "wp_api_app_password", "encryption_key"):
+    for name in (
+        "shared_secret",
+        "shared_secret_also_accepted",
+        "wp_api_app_password",
+        "encryption_key",
+    ):
         secret = getattr(settings, name, None)
         if secret is not None:
             values.append(secret.reveal())

@@ -173,3 +173,25 @@ def test_checkout_error_returns_to_the_form_page_the_bridge_named(stack: Any) ->
 def test_checkout_error_never_redirects_off_the_site(stack: Any) -> None:
     response = stack.checkout(stack.form(email="nope", form_url="https://evil.example/phish"))
     assert urlsplit(response.headers["Location"]).netloc == "wp.test"
+
+
+def test_checkout_form_signed_with_the_rotating_secret_is_accepted(tmp_path: Any) -> None:
+    """During a rotation the bridge may sign with the next secret before the sidecar does."""
+    from tests.support.stack import Stack
+    from wp_bridge.tokens import issue_form_token
+
+    next_secret = "the-next-shared-secret-" + "n" * 20
+    stack = Stack(
+        tmp_path,
+        f"sqlite:///{tmp_path / 's.sqlite3'}",
+        SIDECAR_SHARED_SECRET_ALSO_ACCEPTED=next_secret,
+    )
+    try:
+        token = issue_form_token(uid=0, email="", secret=next_secret, now=stack.clock())
+        response = stack.checkout(stack.form(form_token=token), headers=JSON)
+        assert response.status_code == 200, response.get_json()
+        unknown = issue_form_token(uid=0, email="", secret="x" * 40, now=stack.clock())
+        refused = stack.checkout(stack.form(form_token=unknown), headers=JSON)
+        assert refused.status_code == 403
+    finally:
+        stack.close()

@@ -92,3 +92,38 @@ def test_php_and_python_tokens_agree() -> None:
     # PHP signs the same payload into the same token, which Python accepts.
     assert out["signed"] == VECTOR_TOKEN
     assert verify_token(out["signed"], SECRET, typ="login", now=1_700_000_000) == VECTOR_PAYLOAD
+
+
+ROTATION_HARNESS = r"""<?php
+namespace { define('ABSPATH', '/'); define('THERAPY_SIDECAR_SHARED_SECRET', %(secret)s);
+  define('THERAPY_SIDECAR_SHARED_SECRET_ALSO_ACCEPTED', %(other)s);
+  class WP_Error { public function __construct(public $code = '', public $message = '', public $data = null) {}
+    public function get_error_code() { return $this->code; } }
+  function wp_json_encode($v, $f = 0) { return json_encode($v, $f); }
+  function is_wp_error($v) { return $v instanceof WP_Error; }
+  require %(tokens)s;
+  $check = function ($token) { $r = TherapySidecar\verify_token($token, 'login', time());
+    return is_wp_error($r) ? $r->get_error_code() : 'ok'; };
+  echo json_encode(array('old' => $check(%(old)s), 'new' => $check(%(new)s),
+    'stranger' => $check(%(stranger)s), 'signed' => TherapySidecar\sign_token(array('typ' => 'form', 'exp' => time() + 60))));
+}
+"""
+
+
+def test_php_accepts_the_also_accepted_secret_during_a_rotation() -> None:
+    """Mid-rotation the plugin verifies grants made with either secret and signs with its own."""
+    new = "the-next-shared-secret-" + "n" * 20
+    payload = {"typ": "login", "uid": 3, "jti": "j" * 32, "exp": int(time.time()) + 60}
+    code = ROTATION_HARNESS % {
+        "secret": _php_str(SECRET),
+        "other": _php_str(new),
+        "tokens": _php_str(str(TOKENS_PHP)),
+        "old": _php_str(sign_token(payload, SECRET)),
+        "new": _php_str(sign_token(payload, new)),
+        "stranger": _php_str(sign_token(payload, "s" * 40)),
+    }
+    result = run_php(code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert (out["old"], out["new"], out["stranger"]) == ("ok", "ok", "therapy_token_invalid")
+    assert verify_token(out["signed"], SECRET, typ="form", now=time.time())["typ"] == "form"

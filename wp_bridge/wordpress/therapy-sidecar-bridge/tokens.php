@@ -35,6 +35,18 @@ function shared_secret(): string {
 	return strlen( $secret ) >= MIN_SECRET_LENGTH ? $secret : '';
 }
 
+/**
+ * A second secret also accepted when verifying (never used to sign), for rotating the shared
+ * secret without downtime: THERAPY_SIDECAR_SHARED_SECRET_ALSO_ACCEPTED; '' when unset.
+ */
+function also_accepted_secret(): string {
+	if ( ! defined( 'THERAPY_SIDECAR_SHARED_SECRET_ALSO_ACCEPTED' ) ) {
+		return '';
+	}
+	$secret = (string) constant( 'THERAPY_SIDECAR_SHARED_SECRET_ALSO_ACCEPTED' );
+	return strlen( $secret ) >= MIN_SECRET_LENGTH ? $secret : '';
+}
+
 function is_configured(): bool {
 	return '' !== shared_secret();
 }
@@ -102,8 +114,12 @@ function verify_token( string $token, string $typ, ?int $now = null ) {
 	}
 	$body      = substr( $token, 0, $dot );
 	$signature = substr( $token, $dot + 1 );
-	$expected  = b64url_encode( hash_hmac( 'sha256', $body, $secret, true ) );
-	if ( ! hash_equals( $expected, $signature ) ) {
+	$matches = false;
+	foreach ( array_filter( array( $secret, also_accepted_secret() ) ) as $candidate ) {
+		$expected = b64url_encode( hash_hmac( 'sha256', $body, $candidate, true ) );
+		$matches  = hash_equals( $expected, $signature ) || $matches;
+	}
+	if ( ! $matches ) {
 		return $invalid;
 	}
 	$json = b64url_decode( $body );

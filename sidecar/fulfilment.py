@@ -16,7 +16,7 @@ from sidecar.repository import Intent, Job
 from sidecar.secretbox import decrypt
 from sidecar.services import Services
 from sidecar.states import Event, State
-from sidecar.transitions import apply_event
+from sidecar.transitions import apply_event, park_for_operator
 from wp_bridge import errors as wp_errors
 
 log = logging.getLogger(__name__)
@@ -202,24 +202,14 @@ def _reason_code(reason: str) -> str:
 
 def on_gave_up(services: Services, job: Job, error: str) -> None:
     """Past the retry budget (or a permanent problem): park the intent for an operator."""
-    reason = (
-        "email_taken_by_another_account"
-        if "email_taken" in error
-        else "fulfilment_retries_exhausted"
+    taken = "email_taken" in error
+    reason = "email_taken_by_another_account" if taken else "fulfilment_retries_exhausted"
+    park_for_operator(
+        services,
+        job.intent_id,
+        expected=State.FULFILLING,
+        event=Event.FULFILMENT_GAVE_UP,
+        reason=reason,
+        detail=error,
+        message=f"fulfilment stopped: {reason}",
     )
-    with services.db.transaction() as tx:
-        intent = repo.get_intent(tx, job.intent_id, lock=True)
-        if intent is None or intent.state != State.FULFILLING:
-            return
-        apply_event(
-            tx,
-            intent.id,
-            Event.FULFILMENT_GAVE_UP,
-            source="worker",
-            now=services.clock(),
-            detail=error[:300],
-            state_reason=reason,
-        )
-    from sidecar.alerts import alert
-
-    alert(services, "needs_attention", intent.ref, f"fulfilment stopped: {reason}")

@@ -15,7 +15,7 @@ from sidecar.paytabs import PayTabsTransportError, Transaction
 from sidecar.repository import Intent, Job
 from sidecar.services import Services
 from sidecar.states import Event, State
-from sidecar.transitions import apply_event
+from sidecar.transitions import apply_event, park_for_operator
 
 log = logging.getLogger(__name__)
 
@@ -107,19 +107,12 @@ def _apply_refund_status(services: Services, intent: Intent, refund: Transaction
 
 def on_gave_up(services: Services, job: Job, error: str) -> None:
     """A refund that cannot be completed goes to an operator."""
-    with services.db.transaction() as tx:
-        intent = repo.get_intent(tx, job.intent_id, lock=True)
-        if intent is None or intent.state != State.REFUNDING:
-            return
-        apply_event(
-            tx,
-            intent.id,
-            Event.REFUND_GAVE_UP,
-            source="worker",
-            now=services.clock(),
-            detail=error[:300],
-            state_reason="refund_failed",
-        )
-    from sidecar.alerts import alert
-
-    alert(services, "needs_attention", intent.ref, f"refund failed: {error[:200]}")
+    park_for_operator(
+        services,
+        job.intent_id,
+        expected=State.REFUNDING,
+        event=Event.REFUND_GAVE_UP,
+        reason="refund_failed",
+        detail=error,
+        message=f"refund failed: {error[:200]}",
+    )

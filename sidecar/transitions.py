@@ -8,6 +8,7 @@ from sidecar import repository as repo
 from sidecar.db import Tx
 from sidecar.errors import IntentNotFound
 from sidecar.repository import Intent
+from sidecar.services import Services
 from sidecar.states import Event, State, next_state
 
 NO_LONGER_NEEDS_PASSWORD = frozenset(
@@ -51,3 +52,32 @@ def apply_event(
     updated = repo.get_intent(tx, intent.id)
     assert updated is not None
     return updated
+
+
+def park_for_operator(
+    services: Services,
+    intent_id: int,
+    *,
+    expected: State,
+    event: Event,
+    reason: str,
+    detail: str,
+    message: str,
+) -> None:
+    """Move an intent that is still ``expected`` to needs_attention and alert the operator."""
+    with services.db.transaction() as tx:
+        intent = repo.get_intent(tx, intent_id, lock=True)
+        if intent is None or intent.state != expected:
+            return  # someone else moved it meanwhile: nothing to park
+        apply_event(
+            tx,
+            intent.id,
+            event,
+            source="worker",
+            now=services.clock(),
+            detail=detail[:300],
+            state_reason=reason,
+        )
+    from sidecar.alerts import alert
+
+    alert(services, "needs_attention", intent.ref, message)

@@ -16,15 +16,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     the demo, ready-made services under lower-case keys (``clock``, ``wordpress``, ``db``...).
     """
     from sidecar.config import load_settings
-    from sidecar.crashpoints import crash_hook, unsafe_test_switches
     from sidecar.services import build_services
     from sidecar.web import checkout, health, metrics, paytabs, status
     from sidecar.web.responses import register_error_handlers
     from sidecar.web.security import init_security
 
     app = Flask(__name__, instance_relative_config=True)
-    overrides = {k: v for k, v in (test_config or {}).items() if k.islower()}
-    settings = load_settings(settings_environment(test_config), instance_path=app.instance_path)
+    env = settings_environment(test_config)
+    settings = load_settings(env, instance_path=app.instance_path)
     app.config.update(
         MAX_CONTENT_LENGTH=64 * 1024,  # a checkout form or an IPN is a few kB
         MAX_FORM_MEMORY_SIZE=64 * 1024,
@@ -32,17 +31,32 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SETTINGS=settings,
         CLOSE_DB_AFTER_REQUEST=bool((test_config or {}).get("CLOSE_DB_AFTER_REQUEST", False)),
     )
-    env = settings_environment(test_config)
-    hook = crash_hook(env, settings.environment)
-    if hook is not None:
-        overrides.setdefault("crash_point", hook)
-    overrides.update(unsafe_test_switches(env, settings.environment))
+    overrides = service_overrides(test_config, env, settings.environment)
     app.extensions["sidecar"] = build_services(settings, overrides)
     for blueprint in (checkout.bp, paytabs.bp, status.bp, health.bp, metrics.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     init_security(app, settings)
-    allowed_origin = origin_of(settings.wp_base_url)
+    register_request_hooks(app, origin_of(settings.wp_base_url))
+    return app
+
+
+def service_overrides(
+    test_config: dict[str, Any] | None, env: dict[str, str], environment: str
+) -> dict[str, Any]:
+    """Return the ready-made services from test_config plus the test-only switches of ``env``."""
+    from sidecar.crashpoints import crash_hook, unsafe_test_switches
+
+    overrides = {k: v for k, v in (test_config or {}).items() if k.islower()}
+    hook = crash_hook(env, environment)
+    if hook is not None:
+        overrides.setdefault("crash_point", hook)
+    overrides.update(unsafe_test_switches(env, environment))
+    return overrides
+
+
+def register_request_hooks(app: Flask, allowed_origin: str) -> None:
+    """Close per-request connections when asked, and let the WordPress origin read the status."""
 
     @app.teardown_appcontext
     def _close_db(_exc: BaseException | None) -> None:
@@ -61,8 +75,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             response.headers["Access-Control-Allow-Credentials"] = "true"
             response.headers["Vary"] = "Origin"
         return response
-
-    return app
 
 
 def settings_environment(test_config: dict[str, Any] | None = None) -> dict[str, str]:

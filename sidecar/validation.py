@@ -84,23 +84,8 @@ def validate_checkout(form: Mapping[str, str]) -> CheckoutForm:
     email = _text(form, "email")
     if len(email) > 254 or not EMAIL_RE.match(email):
         raise _reject("invalid_email", "Please enter a valid email address.", "email")
-    phone = _text(form, "phone")
-    digits = re.sub(r"\D", "", phone)
-    if not PHONE_RE.match(phone) or not 6 <= len(digits) <= 15:
-        raise _reject(
-            "invalid_phone", "Please enter a phone number with its country code.", "phone"
-        )
-    street = _text(form, "street1", required=False)
-    if street and not 4 <= len(street) <= 128:
-        raise _reject(
-            "invalid_address", "The street address must be 4 to 128 characters.", "street1"
-        )
-    city = _text(form, "city", required=False)
-    if city and not 2 <= len(city) <= 128:
-        raise _reject("invalid_address", "The city must be 2 to 128 characters.", "city")
-    country = _text(form, "country", required=False).upper()
-    if country and not re.fullmatch(r"[A-Z]{2}", country):
-        raise _reject("invalid_country", "Please choose a country.", "country")
+    phone = _phone(form)
+    street, city, country = _address(form)
     password = str(form.get("password") or "") or None
     if password is not None:
         _check_password(password)
@@ -115,7 +100,7 @@ def validate_checkout(form: Mapping[str, str]) -> CheckoutForm:
         first_name=first,
         last_name=last,
         email=email.lower(),
-        phone="+" + digits if phone.startswith("+") else digits,
+        phone=phone,
         street1=street,
         city=city,
         country=country,
@@ -123,6 +108,33 @@ def validate_checkout(form: Mapping[str, str]) -> CheckoutForm:
         idempotency_key=key,
         form_token=token,
     )
+
+
+def _phone(form: Mapping[str, str]) -> str:
+    """Return the phone number as digits, keeping a leading + (PayTabs wants the country code)."""
+    phone = _text(form, "phone")
+    digits = re.sub(r"\D", "", phone)
+    if not PHONE_RE.match(phone) or not 6 <= len(digits) <= 15:
+        raise _reject(
+            "invalid_phone", "Please enter a phone number with its country code.", "phone"
+        )
+    return "+" + digits if phone.startswith("+") else digits
+
+
+def _address(form: Mapping[str, str]) -> tuple[str, str, str]:
+    """Return (street, city, country), each optional but within PayTabs' limits when given."""
+    street = _text(form, "street1", required=False)
+    if street and not 4 <= len(street) <= 128:
+        raise _reject(
+            "invalid_address", "The street address must be 4 to 128 characters.", "street1"
+        )
+    city = _text(form, "city", required=False)
+    if city and not 2 <= len(city) <= 128:
+        raise _reject("invalid_address", "The city must be 2 to 128 characters.", "city")
+    country = _text(form, "country", required=False).upper()
+    if country and not re.fullmatch(r"[A-Z]{2}", country):
+        raise _reject("invalid_country", "Please choose a country.", "country")
+    return street, city, country
 
 
 def _check_password(password: str) -> None:

@@ -43,9 +43,7 @@ def test_crash_during_confirmation_completes_after_restart(
     maria_stack: Any, tmp_path: Path, point: str
 ) -> None:
     stack = maria_stack
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
+    intent = stack.paid_intent()
     crash_then_recover(
         stack, tmp_path, point, lambda: stack.intent(intent.ref).state == State.FULFILLED
     )
@@ -58,9 +56,7 @@ def test_crash_during_fulfilment_fulfils_exactly_once(
     maria_stack: Any, tmp_path: Path, point: str
 ) -> None:
     stack = maria_stack
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
+    intent = stack.paid_intent()
     crash_then_recover(
         stack, tmp_path, point, lambda: stack.intent(intent.ref).state == State.FULFILLED
     )
@@ -78,9 +74,7 @@ def test_crash_around_the_refund_call_refunds_exactly_once(
     maria_stack: Any, tmp_path: Path, point: str
 ) -> None:
     stack = maria_stack
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
+    intent = stack.paid_intent()
     stack.wp.set_group_open(stack.group.id, False)  # fulfilment will be impossible: refund
     crash_then_recover(
         stack, tmp_path, point, lambda: stack.intent(intent.ref).state == State.REFUNDED

@@ -68,9 +68,7 @@ def test_fulfilment_existing_account_must_log_in_first(stack: Any) -> None:
 
 
 def test_fulfilment_retries_while_wordpress_fails_then_completes(stack: Any) -> None:
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
+    intent = stack.paid_intent()
     stack.wp.down = True
     stack.drain()
     assert stack.intent(intent.ref).state == State.FULFILLING
@@ -83,9 +81,7 @@ def test_fulfilment_retries_while_wordpress_fails_then_completes(stack: Any) -> 
 
 
 def test_fulfilment_server_errors_are_retried_without_duplicates(stack: Any) -> None:
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
+    intent = stack.paid_intent()
     stack.wp.fail_next(6, status=503)
     for _ in range(6):
         stack.clock.advance(400)
@@ -96,9 +92,7 @@ def test_fulfilment_server_errors_are_retried_without_duplicates(stack: Any) -> 
 
 
 def test_fulfilment_gives_up_into_needs_attention_with_a_reason(stack: Any) -> None:
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
+    intent = stack.paid_intent()
     stack.wp.down = True
     for _ in range(12):
         stack.drain()
@@ -110,9 +104,7 @@ def test_fulfilment_gives_up_into_needs_attention_with_a_reason(stack: Any) -> N
 
 
 def test_fulfilment_group_closed_after_payment_is_refunded(stack: Any) -> None:
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
+    intent = stack.paid_intent()
     stack.wp.set_group_open(stack.group.id, False)
     stack.drain()
     refunded = stack.intent(intent.ref)
@@ -126,9 +118,7 @@ def test_fulfilment_group_closed_after_payment_is_refunded(stack: Any) -> None:
 
 
 def test_fulfilment_email_taken_meanwhile_goes_to_an_operator(stack: Any) -> None:
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
+    intent = stack.paid_intent()
     stack.wp.add_user(username="someone", email=intent.email)
     stack.drain()
     parked = stack.intent(intent.ref)
@@ -217,9 +207,7 @@ def test_fulfilment_redrive_is_refused_while_the_email_is_still_taken(stack: Any
 
     from sidecar import reconcile
 
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
+    intent = stack.paid_intent()
     other = stack.wp.add_user(username="someone", email=intent.email)
     stack.drain()
     with pytest.raises(reconcile.OperatorRefused, match=f"user {other.id} still has this email"):

@@ -34,6 +34,18 @@ def run_together(*actions: Callable[[], Any]) -> list[Any]:
     return results
 
 
+def confirmer(stack: Any, job: Any) -> Callable[[], str]:
+    """Return a racer that runs the confirmation job itself (closing its thread's connection)."""
+
+    def confirm() -> str:
+        try:
+            return confirmation.run_confirmation(stack.services, job)
+        finally:
+            stack.services.db.close()
+
+    return confirm
+
+
 def job_for(stack: Any, intent_id: int, kind: str) -> Any:
     with stack.services.db.transaction() as tx:
         return repo.find_job(tx, intent_id, kind)
@@ -41,18 +53,9 @@ def job_for(stack: Any, intent_id: int, kind: str) -> Any:
 
 def test_races_two_workers_confirming_one_payment_make_one_transition(maria_stack: Any) -> None:
     stack = maria_stack
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
-    job = job_for(stack, intent.id, "confirm")
-
-    # Both run the confirmation itself at once (no claim in between): the row lock decides.
-    def confirm() -> str:
-        try:
-            return confirmation.run_confirmation(stack.services, job)
-        finally:
-            stack.services.db.close()
-
+    intent = stack.paid_intent()
+    confirm = confirmer(stack, job_for(stack, intent.id, "confirm"))
+    # All run the confirmation itself at once (no claim in between): the row lock decides.
     outcomes = run_together(confirm, confirm, confirm, confirm)
     assert sorted(outcomes).count("paid") == 1, outcomes
     assert stack.count("transitions", "intent_id = ? AND to_state = 'paid'", (intent.id,)) == 1
@@ -144,17 +147,8 @@ def test_races_two_buyers_for_the_last_seat(maria_stack: Any) -> None:
 
 
 def race_two_confirmations(stack: Any) -> int:
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
-    job = job_for(stack, intent.id, "confirm")
-
-    def confirm() -> str:
-        try:
-            return confirmation.run_confirmation(stack.services, job)
-        finally:
-            stack.services.db.close()
-
+    intent = stack.paid_intent()
+    confirm = confirmer(stack, job_for(stack, intent.id, "confirm"))
     run_together(confirm, confirm)
     return stack.count("transitions", "intent_id = ? AND to_state = 'paid'", (intent.id,))
 

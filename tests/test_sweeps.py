@@ -98,9 +98,7 @@ def test_late_payment_with_a_free_seat_is_fulfilled(stack: Any) -> None:
 
 
 def test_sweep_alerts_once_about_a_paid_intent_left_unfulfilled(stack: Any) -> None:
-    intent = stack.start()
-    stack.pay(intent)
-    stack.deliver_ipns()
+    intent = stack.paid_intent()
     stack.wp.down = True
     stack.drain()
     stack.clock.advance(stack.services.settings.unfulfilled_alert_minutes * 60 + 1)

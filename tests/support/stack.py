@@ -195,6 +195,13 @@ class Stack:
         assert response.headers["Location"].startswith(self.sim_server.url + "/payment/page/")
         return self.intent_by_key(form["idempotency_key"])
 
+    def paid_intent(self, **form_fields: Any) -> Intent:
+        """Check out, pay with the approving card and deliver the IPN (nothing drained yet)."""
+        intent = self.start(**form_fields)
+        self.pay(intent)
+        self.deliver_ipns()
+        return intent
+
     def intent_by_key(self, idempotency_key: str) -> Intent:
         """Return the intent a form submission created."""
         with self.services.db.transaction() as tx:

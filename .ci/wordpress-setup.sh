@@ -7,8 +7,7 @@
 # same known state (fresh application password, the two test groups emptied of bookings and members).
 #
 # What it does:
-#   1. apt-get installs wordpress (+ its default theme), php8.2-cli, php8.2-mysql, mariadb-server
-#      (skipped when they are already installed);
+#   1. apt-get installs the packages of .ci/packages.txt that are missing (the one list CI reads);
 #   2. starts MariaDB when it is not running (no systemd needed), creates the database and its user;
 #   3. writes /etc/wordpress/config-127.0.0.1.php (Debian's per-host WordPress config);
 #   4. copies the bridge mu-plugin, the fake BuddyPress REST plugin and the test mailbox into
@@ -70,26 +69,13 @@ done
 mkdir -p "$STATE_DIR"
 START_TS=$(date +%s)
 
-# --- 1. packages -------------------------------------------------------------------------------
-PACKAGES=(wordpress wordpress-theme-twentytwentythree php8.2-cli php8.2-mysql mariadb-server mariadb-client)
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    [ "${WP_SKIP_APT:-0}" = 1 ] && die "missing packages and WP_SKIP_APT=1: ${missing[*]}"
-    log "apt-get install ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    # policy-rc.d keeps Debian's maintainer scripts from starting apache2 (pulled in by the
-    # wordpress package) on port 80; the script starts what it needs itself.
-    restore_policy=0
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-        restore_policy=1
-    fi
-    apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" || { [ $restore_policy = 1 ] && rm -f /usr/sbin/policy-rc.d; die "apt-get install failed"; }
-    [ $restore_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
+# --- 1. packages (the one list: .ci/packages.txt) ----------------------------------------------
+# shellcheck source=packages.sh
+. "$REPO_DIR/.ci/packages.sh"
+missing=$(ci_missing_packages | tr '\n' ' ')
+if [ -n "${missing// /}" ]; then
+    [ "${WP_SKIP_APT:-0}" = 1 ] && die "missing packages and WP_SKIP_APT=1: $missing(run: bash .ci/run, or apt-get install them)"
+    ci_install_packages || die "apt-get install failed"
 else
     log "packages already installed"
 fi

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_component
 from tests.support import mariadb
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.slow]
@@ -54,8 +55,9 @@ def processes_using(path: Path) -> list[str]:
 
 
 def test_quick_bench_prints_every_row_and_cleans_up() -> None:
-    if not mariadb.available():
-        pytest.skip("MariaDB server binaries not installed (apt-get install mariadb-server)")
+    require_component(
+        mariadb.available(), "MariaDB server binaries not installed (apt-get install mariadb-server)"
+    )
     # A short temp dir: MariaDB's socket path must stay under 108 characters.
     scratch = Path(tempfile.mkdtemp(prefix="bench-smoke-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SIDECAR_", "WP_"))}

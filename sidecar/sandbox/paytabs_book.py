@@ -109,7 +109,7 @@ class Book:
         original = self._refundable_sale(body)
         currency = rec.currency_field(body)
         amount = rec.amount_field(body, currency)
-        if currency != original.currency:
+        if currency != original.taken_currency:
             raise SimError(400, rec.ERR_FOLLOW_UP, "Currency does not match the transaction")
         if amount > self.refundable(original):
             raise SimError(400, rec.ERR_FOLLOW_UP, "Refund amount exceeds the refundable amount")
@@ -152,17 +152,75 @@ class Book:
         answers = [self.as_json(r) for r in found]
         return answers[0] if tran_ref else answers
 
-    def complete(self, record: Record, card: str | None) -> dict[str, str]:
-        """Pay an open page with a test card (or cancel it with None); return the return fields."""
+    def complete(
+        self, record: Record, card: str | None, charged: tuple[Decimal, str] | None = None
+    ) -> dict[str, str]:
+        """Pay an open page with a test card (or cancel it with None); return the return fields.
+
+        ``charged`` (amount, currency) makes PayTabs take something else than the cart says.
+        """
         now = self._clock()
         if card is None:
             record.finish(*rec.CANCELLED, now)
         else:
             status, message, acquirer = TEST_CARDS[card]
             record.card, record.payment_info = card, rec.card_info(card)
+            if charged is not None:
+                record.charged_amount, record.charged_currency = charged
             record.finish(status, _response_code(status), message, now, acquirer)
         self._notify(record)
         return record.return_fields(self._server_key)
+
+    def open_second_page(self, tran_ref: str) -> Record:
+        """Open another hosted page for the cart of ``tran_ref`` (no duplicate rule applies)."""
+        first = self._records[tran_ref]
+        record = Record(
+            tran_ref=self._new_tran_ref(),
+            tran_type="Sale",
+            cart_id=first.cart_id,
+            description=first.description,
+            currency=first.currency,
+            amount=first.amount,
+            customer=first.customer,
+            return_url=first.return_url,
+            callback_url=first.callback_url,
+            created_at=self._clock(),
+            token=secrets.token_hex(24),
+            user_defined=first.user_defined,
+        )
+        record.expires_at = record.created_at + (
+            (first.expires_at or first.created_at) - first.created_at
+        )
+        self._records[record.tran_ref] = record
+        self._tokens[str(record.token)] = record.tran_ref
+        return record
+
+    def dashboard_refund(self, tran_ref: str, amount: Decimal | None) -> Record:
+        """Refund a sale as a merchant does in PayTabs' dashboard: approved, no IPN."""
+        sale = self._records[tran_ref]
+        if sale.tran_type != "Sale" or sale.status != "A":
+            raise ValueError("only an approved sale can be refunded")
+        left = self.refundable(sale)
+        amount = left if amount is None else amount
+        if not Decimal(0) < amount <= left:
+            raise ValueError(f"cannot refund {amount}: {left} is left")
+        refund = Record(
+            tran_ref=self._new_tran_ref(),
+            tran_type="Refund",
+            cart_id=sale.cart_id,
+            description="Refund from the dashboard",
+            currency=sale.taken_currency,
+            amount=amount,
+            customer=sale.customer,
+            return_url="",
+            callback_url="",
+            created_at=self._clock(),
+            previous_tran_ref=sale.tran_ref,
+            payment_info=sale.payment_info,
+        )
+        refund.finish("A", _response_code("A"), "Authorised", refund.created_at)
+        self._records[refund.tran_ref] = refund
+        return refund
 
     def sweep_expired(self) -> None:
         """Mark open pages whose paypage_ttl has passed as expired (X) and notify."""
@@ -193,7 +251,7 @@ class Book:
         """Return what is left to refund on a sale (approved and pending refunds count)."""
         refunds = [r for r in self._records.values() if r.previous_tran_ref == sale.tran_ref]
         taken = sum((r.amount for r in refunds if r.status in {"A", "P"}), Decimal(0))
-        return sale.amount - taken
+        return sale.taken_amount - taken
 
     def entries(self) -> list[dict[str, Any]]:
         """Return the ledger: every transaction with status and amounts."""
@@ -235,8 +293,8 @@ class Book:
             "tran_ref": record.tran_ref,
             "tran_type": record.tran_type,
             "cart_id": record.cart_id,
-            "amount": rec.format_money(record.amount, record.currency),
-            "currency": record.currency,
+            "amount": rec.format_money(record.taken_amount, record.taken_currency),
+            "currency": record.taken_currency,
             "status": record.status,
             "open": record.is_open,
             "response_code": record.response_code,
@@ -244,6 +302,6 @@ class Book:
             "callback": record.callback_url,
         }
         if record.tran_type == "Sale":
-            refunded = record.amount - self.refundable(record)
-            entry["refunded"] = rec.format_money(refunded, record.currency)
+            refunded = record.taken_amount - self.refundable(record)
+            entry["refunded"] = rec.format_money(refunded, record.taken_currency)
         return entry

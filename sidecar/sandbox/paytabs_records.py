@@ -97,6 +97,19 @@ class Record:
     user_defined: dict[str, Any] | None = None
     settle_on_query: bool = False
     payment_info: dict[str, Any] = field(default_factory=dict)
+    # What the card was really charged when it differs from the cart (a surcharge, a conversion).
+    charged_amount: Decimal | None = None
+    charged_currency: str | None = None
+
+    @property
+    def taken_amount(self) -> Decimal:
+        """The amount PayTabs processed (``tran_total``)."""
+        return self.amount if self.charged_amount is None else self.charged_amount
+
+    @property
+    def taken_currency(self) -> str:
+        """The currency PayTabs processed in (``tran_currency``)."""
+        return self.charged_currency or self.currency
 
     @property
     def is_open(self) -> bool:
@@ -127,8 +140,10 @@ class Record:
             cart_description=self.description,
             cart_currency=self.currency,
             cart_amount=format_money(self.amount, self.currency),
-            tran_currency=self.currency if self.charged() else "",
-            tran_total=format_money(self.amount, self.currency) if self.charged() else "0",
+            tran_currency=self.taken_currency if self.charged() else "",
+            tran_total=format_money(self.taken_amount, self.taken_currency)
+            if self.charged()
+            else "0",
             tran_type=self.tran_type,
             tran_class="ECom",
             customer_details=self.customer,

@@ -13,6 +13,9 @@ pending (P); the Cancel button gives C. Switches (``configure()`` or ``POST /_si
 (up to five; used when the receiver does not answer 200), ``return_mode`` deliver|drop,
 ``refund_mode`` approve|pending|decline, ``fail_next_requests`` (API answers 500),
 ``timeout_next_requests`` with ``timeout_seconds`` (the work is done, the answer is late).
+Ledger surprises for tests: ``pay(..., charge=(amount, currency))`` takes another amount or
+currency than the cart's, ``open_second_page(tran_ref)`` gives a cart a second payable page,
+``dashboard_refund(tran_ref, amount=None)`` refunds behind the sidecar's back (no IPN).
 
 Decisions where PayTabs' behaviour is not documented:
 - A page nobody has acted on is not listed by queries (by tran_ref or cart_id) until the
@@ -176,13 +179,42 @@ class PayTabsSimulator:
             return 200, close_window_page(f"Payment finished: {record.response_message}")
         return 200, _return_form(record.return_url, fields)
 
-    def pay(self, tran_ref_or_token: str, card: str = "4111111111111111") -> dict[str, str]:
-        """Pay without a browser; return the signed return fields and send the IPN."""
+    def pay(
+        self,
+        tran_ref_or_token: str,
+        card: str = "4111111111111111",
+        *,
+        charge: tuple[Decimal, str] | None = None,
+    ) -> dict[str, str]:
+        """Pay without a browser; return the signed return fields and send the IPN.
+
+        ``charge`` (amount, currency) makes PayTabs take another amount or currency than the
+        cart's (a surcharge, a conversion, a misconfigured profile): ``tran_total`` and
+        ``tran_currency`` then say what was taken.
+        """
         normalised = _normalise_card(card)
         if normalised not in TEST_CARDS:
             raise ValueError(f"not a simulator test card: {card!r}")
         with self._lock:
-            return self._book.complete(self._book.open_record(tran_ref_or_token), normalised)
+            record = self._book.open_record(tran_ref_or_token)
+            return self._book.complete(record, normalised, charge)
+
+    def open_second_page(self, tran_ref: str) -> str:
+        """Open a second hosted page for the cart of ``tran_ref`` and return its tran_ref.
+
+        Two pages for one cart happen when a create answer was lost and the page made again;
+        the buyer can pay both, so one cart ends with two sales.
+        """
+        with self._lock:
+            return self._book.open_second_page(tran_ref).tran_ref
+
+    def dashboard_refund(self, tran_ref: str, amount: Decimal | None = None) -> str:
+        """Refund a sale (all that is left, or ``amount``) as the merchant's dashboard does.
+
+        No IPN is sent (the dashboard IPN is not configured): only a query shows it.
+        """
+        with self._lock:
+            return self._book.dashboard_refund(tran_ref, amount).tran_ref
 
     def cancel(self, tran_ref_or_token: str) -> dict[str, str]:
         """Press Cancel without a browser; return the signed return fields."""

@@ -53,7 +53,13 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
     (re.compile(r"(://[^:/@\s]+):[^@/\s]+@"), r"\1:" + REDACTED + "@"),
 ]
 _EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\b")
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w])")
+# URLs carry "@" as %40 (%2540 when encoded twice): urllib3's DEBUG lines print the search query.
+_URL_EMAIL = re.compile(
+    r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*?(%(?:25)?40)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\b",
+    re.IGNORECASE,
+)
+# Digits grouped by spaces or dashes, as typed, or by "+" and "%20", as a URL encodes a space.
+_CARD = re.compile(r"(?<![\w-])\d(?:(?:[ +-]|%20)?\d){12,18}(?![\w])")
 
 
 def _mask_card(match: re.Match[str]) -> str:
@@ -85,6 +91,7 @@ class Redactor:
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
         text = _EMAIL.sub(r"\1***@\2", text)
+        text = _URL_EMAIL.sub(r"\1***\2\3", text)
         return _CARD.sub(_mask_card, text)
 
 

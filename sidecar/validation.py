@@ -15,6 +15,8 @@ EMAIL_RE = re.compile(
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()-]{4,24}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_FIELD = 1000
+# WordPress stores user_email in varchar(100): a longer address would be charged, then never created.
+MAX_WP_EMAIL = 100
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ def validate_checkout(form: Mapping[str, str]) -> CheckoutForm:
     email = _text(form, "email")
     if len(email) > 254 or not EMAIL_RE.match(email):
         raise _reject("invalid_email", "Please enter a valid email address.", "email")
+    if len(email) > MAX_WP_EMAIL:
+        message = f"Your email address is too long: at most {MAX_WP_EMAIL} characters."
+        raise _reject("field_too_long", message, "email")
     phone = _phone(form)
     street, city, country = _address(form)
     password = str(form.get("password") or "") or None

@@ -261,3 +261,32 @@ def test_remember_server_key_leaves_no_cached_failure(clean_root_logger: None) -
     configure_logging("web", stream=io.StringIO())
     remember_server_key(type("Services", (), {"credentials": Credentials()})())
     assert calls == ["get", "forget"]
+
+
+def test_redaction_masks_url_encoded_emails_in_urllib3_debug_lines(captured: io.StringIO) -> None:
+    # urllib3's own format: the request line carries the search query, "@" encoded as %40.
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s %s',
+        "http",
+        "wp.test",
+        80,
+        "GET",
+        "/?rest_route=/wp/v2/users&search=amal.haddad%2Bgroup%40example.com&context=edit",
+        "HTTP/1.1",
+        200,
+        512,
+    )
+    (line,) = lines(captured)
+    assert "haddad" not in line["message"] and "%2Bgroup" not in line["message"]
+    assert "search=a***%40example.com&context=edit" in line["message"]
+
+
+def test_redaction_masks_url_encoded_personal_data_it_masks_in_plain_text() -> None:
+    redact = Redactor()
+    assert redact("to=amal%2540example.com") == "to=a***%2540example.com"
+    assert redact("card=4111+1111+1111+1111&x=4111%201111%201111%201111") == (
+        "card=[CARD ****1111]&x=[CARD ****1111]"
+    )
+    assert redact("phone=%2B966500000000 tran TST2401234567890") == (
+        "phone=%2B966500000000 tran TST2401234567890"
+    )

@@ -74,3 +74,17 @@ def test_validation_repr_hides_personal_data() -> None:
     form = validate_checkout({**GOOD, "password": "correct horse battery"})
     assert "correct horse" not in repr(form)
     assert "haddad" not in repr(form).lower()
+
+
+def test_validation_refuses_an_email_wordpress_cannot_store() -> None:
+    # WordPress keeps user_email in varchar(100); 127 characters were once charged, then failed.
+    local = "x" * (127 - len("@example.com"))
+    with pytest.raises(CheckoutRejected) as info:
+        validate_checkout({**GOOD, "email": f"{local}@example.com"})
+    assert (info.value.code, info.value.field) == ("field_too_long", "email")
+    assert "100" in info.value.message
+
+
+def test_validation_accepts_an_email_of_exactly_100_characters() -> None:
+    email = "x" * (100 - len("@example.com")) + "@example.com"
+    assert validate_checkout({**GOOD, "email": email}).email == email

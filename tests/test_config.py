@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from sidecar.config import ConfigError, load_settings
@@ -58,3 +61,23 @@ def test_config_repr_hides_secrets() -> None:
     assert "s" * 40 not in text
     assert "abcd efgh" not in text
     assert "dbpass-secret" not in text
+
+
+def test_config_shared_secret_minimum_matches_the_bridge_and_its_admin_notice() -> None:
+    # The bridge's admin notice once asked for 16 characters while both sides refuse fewer than 32.
+    bridge = Path(__file__).resolve().parent.parent / "wp_bridge" / "wordpress"
+    tokens = (bridge / "therapy-sidecar-bridge" / "tokens.php").read_text()
+    found = re.search(r"const MIN_SECRET_LENGTH = (\d+);", tokens)
+    assert found is not None
+    minimum = int(found.group(1))
+    with pytest.raises(ConfigError):
+        load_settings({**GOOD, "SIDECAR_SHARED_SECRET": "s" * (minimum - 1)})
+    assert load_settings({**GOOD, "SIDECAR_SHARED_SECRET": "s" * minimum})
+    shortcodes = (bridge / "therapy-sidecar-bridge" / "shortcodes.php").read_text()
+    notice = re.search(r"THERAPY_SIDECAR_SHARED_SECRET \(at least ([^)]*)\).*\n(.*)", shortcodes)
+    assert notice is not None, "the admin notice about the shared secret is gone"
+    assert notice.group(1) in (f"{minimum} characters", "%d characters")
+    if notice.group(1) == "%d characters":
+        assert "sprintf( $notice, MIN_SECRET_LENGTH )" in notice.group(2)
+    php_files = sorted(bridge.rglob("*.php"))
+    assert not [p.name for p in php_files if re.search(r"at least 16 char", p.read_text())]

@@ -214,7 +214,9 @@ function shortcode_form( $atts ): string {
 	if ( ! is_configured() ) {
 		$out = notice_html( 'Online registration is not available right now. Please try again later.', 'error' );
 		if ( current_user_can( 'manage_options' ) ) {
-			$out .= notice_html( 'Administrators: define THERAPY_SIDECAR_SHARED_SECRET (at least 16 characters) in wp-config.php.', 'error' );
+			/* translators: %d: the shortest shared secret the plugin and the sidecar accept. */
+			$notice = __( 'Administrators: define THERAPY_SIDECAR_SHARED_SECRET (at least %d characters) in wp-config.php.', 'therapy-sidecar' );
+			$out   .= notice_html( sprintf( $notice, MIN_SECRET_LENGTH ), 'error' );
 		}
 		return $out;
 	}

@@ -1,4 +1,10 @@
-"""What the registration status page learns about an intent, and the one-time login grant."""
+"""What the registration status page learns about an intent, and the one-time login grant.
+
+One grant per intent: the first poll of the paying browser within LOGIN_WINDOW_SECONDS of fulfilment
+mints it and stores its jti; later polls hand out the same grant until it expires and never mint a
+second. WordPress consumes the jti once, so an intent logs a browser in at most once. Afterwards the
+status page follows ``login_page_url`` (the login form with the buyer's e-mail) or the thank-you page.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +17,16 @@ from sidecar.repository import Intent
 from sidecar.secretbox import matches_any
 from sidecar.services import Services
 from sidecar.states import State, buyer_message
+from wp_bridge.login_page import login_page_url
 from wp_bridge.tokens import sign_token
 
-GRANT_SECONDS = 300
-LOGIN_WINDOW_SECONDS = 24 * 3600
+# The bridge refuses grants valid for more than 600 s ahead; the window ends the grant's life.
+LOGIN_WINDOW_SECONDS = 600
 ENDED = frozenset({State.FULFILLED, State.PAYMENT_FAILED, State.EXPIRED, State.REFUNDED})
 
 
 def buyer_status(services: Services, ref: str, browser_secret: str | None) -> dict[str, Any]:
-    """Return the state, a message, and (to the paying browser only) the login link."""
+    """Return the state, a message, and (to the paying browser only) the login link and page."""
     with services.db.transaction() as tx:
         intent = repo.find_intent_by_ref(tx, ref)
         if intent is None:
@@ -33,33 +40,50 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
         }
         if intent.state == State.FULFILLED:
             answer["redirect_url"] = intent.thank_you_url
-            if _may_log_in(services, intent, browser_secret):
-                answer["login_url"] = _login_url(services, tx, intent)
+            if matches_any(browser_secret, intent.browser_secret_hash):
+                answer.update(_paying_browser_links(services, tx, intent))
     return answer
 
 
-def _may_log_in(services: Services, intent: Intent, browser_secret: str | None) -> bool:
-    """Only an account this intent created, only the browser that paid, only for a day."""
-    if not intent.user_created or intent.wp_user_id is None:
-        return False
-    if intent.fulfilled_at is None or services.clock() - intent.fulfilled_at > LOGIN_WINDOW_SECONDS:
-        return False
-    return matches_any(browser_secret, intent.browser_secret_hash)
+def _paying_browser_links(services: Services, tx: Any, intent: Intent) -> dict[str, str]:
+    """The login form with the buyer's e-mail and, while the intent's one grant lives, the grant."""
+    links: dict[str, str] = {}
+    if intent.wp_user_id is None or not intent.email:
+        return links
+    base_url = services.settings.wp_base_url
+    links["login_page_url"] = login_page_url(base_url, intent.email, intent.thank_you_url)
+    grant = _the_grant(services, tx, intent)
+    if grant is not None:
+        token = sign_token(grant, services.settings.shared_secret.reveal())
+        links["login_url"] = str(services.wordpress.login_url(token))
+    return links
 
 
-def _login_url(services: Services, tx: Any, intent: Intent) -> str:
-    """Reuse the current grant while it lives (polling gets one link), else mint the next one."""
+def _the_grant(services: Services, tx: Any, intent: Intent) -> dict[str, Any] | None:
+    """Return the intent's one live grant, minting it on first ask within the window; else None."""
+    if not intent.user_created or intent.wp_user_id is None or intent.fulfilled_at is None:
+        return None
     now = services.clock()
-    jti, exp = intent.login_jti, intent.login_exp
-    if jti is None or exp is None or exp - now < 30:
-        jti, exp = secrets.token_hex(16), float(int(now) + GRANT_SECONDS)
-        repo.update_intent(tx, intent.id, now, login_jti=jti, login_exp=exp)
-    payload = {
+    if intent.login_jti is None:
+        if now >= intent.fulfilled_at + LOGIN_WINDOW_SECONDS:
+            return None
+        intent = _mint_once(tx, intent, now)
+    if intent.login_jti is None or intent.login_exp is None or now >= intent.login_exp:
+        return None
+    return {
         "typ": "login",
         "uid": intent.wp_user_id,
         "ref": intent.ref,
-        "jti": jti,
-        "exp": int(exp),
+        "jti": intent.login_jti,
+        "exp": int(intent.login_exp),
     }
-    token = sign_token(payload, services.settings.shared_secret.reveal())
-    return str(services.wordpress.login_url(token))
+
+
+def _mint_once(tx: Any, intent: Intent, now: float) -> Intent:
+    """Store a jti under the row lock unless a concurrent poll already did; return the fresh row."""
+    locked = repo.find_intent_by_ref(tx, intent.ref, lock=True)
+    if locked is None or locked.login_jti is not None or locked.fulfilled_at is None:
+        return locked or intent
+    exp = float(int(locked.fulfilled_at + LOGIN_WINDOW_SECONDS))
+    repo.update_intent(tx, locked.id, now, login_jti=secrets.token_hex(16), login_exp=exp)
+    return repo.find_intent_by_ref(tx, intent.ref) or locked

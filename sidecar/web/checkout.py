@@ -7,12 +7,15 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.checkout import start_checkout
 from sidecar.errors import CheckoutRejected
+from sidecar.status import LOGIN_WINDOW_SECONDS
 from sidecar.validation import validate_checkout
 from sidecar.web.context import services
 from sidecar.web.responses import back_to_form, error_json, wants_json
 
 bp = Blueprint("checkout", __name__)
-BROWSER_COOKIE_DAYS = 2
+# Paid late in the hold, confirmed and fulfilled within this, the buyer still gets the whole login
+# window; the cookie's only use is the login, so it lives no longer.
+FULFILMENT_ALLOWANCE_SECONDS = 300
 
 
 @bp.post("/therapy/checkout")
@@ -38,13 +41,18 @@ def checkout() -> BaseResponse:
     response.set_cookie(
         browser_cookie_name(result.intent.ref),
         result.browser_secret,
-        max_age=BROWSER_COOKIE_DAYS * 86400,
+        max_age=browser_cookie_seconds(svc.settings.hold_minutes),
         path=request.script_root + "/therapy/status/",
         secure=svc.settings.public_url.startswith("https://"),
         httponly=True,
         samesite="Lax",
     )
     return response
+
+
+def browser_cookie_seconds(hold_minutes: int) -> int:
+    """Return how long the paying browser's cookie lives: hold + fulfilment + login window."""
+    return hold_minutes * 60 + FULFILMENT_ALLOWANCE_SECONDS + LOGIN_WINDOW_SECONDS
 
 
 def browser_cookie_name(ref: str) -> str:

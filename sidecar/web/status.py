@@ -1,8 +1,10 @@
 """``GET /therapy/status/<ref>``: polled by the WordPress registration status page.
 
 Scripts get JSON. A browser that navigates here (the status page's no-JavaScript fallback) gets a
-small page that refreshes itself and, once the registration is complete, is sent on through the
-login link (or to the thank-you page).
+small page that refreshes itself and, once the registration is complete, is sent on: the paying
+browser through its one login link while it lives, else to the WordPress login form with its e-mail
+(the bridge sends a browser already logged in on to the thank-you page); any other browser to the
+thank-you page.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def is_navigation() -> bool:
 
 def status_page(answer: dict[str, Any]) -> BaseResponse:
     """Render the no-JavaScript status page, or move the browser on when the registration is done."""
-    target = answer.get("login_url") or answer.get("redirect_url")
+    target = answer.get("login_url") or answer.get("login_page_url") or answer.get("redirect_url")
     if target:
         return redirect(target, code=303)
     if answer["done"]:

@@ -4,7 +4,8 @@ The web process (gunicorn) and the worker are different processes, so a counter 
 increments in its own memory would never reach the web's /metrics. Hence two kinds of metric:
 
 - In-process counters, for what the web process itself sees: ``sidecar_notifications_total``
-  (channel, outcome) and ``sidecar_signature_verifications_total`` (channel, result). They
+  (channel, outcome), ``sidecar_signature_verifications_total`` (channel, result) and
+  ``sidecar_notifications_rejected_total`` (channel, reason: a flood of junk shows here). They
   start at zero when the process starts and count that process only: run gunicorn with one
   worker process (and threads), or expect each scrape to answer for one of the processes.
 - Everything else is read from the database at scrape time, so it is the same in every process
@@ -76,6 +77,12 @@ class Metrics:
             ["channel", "result"],
             registry=self.registry,
         )
+        self.rejected = Counter(
+            "sidecar_notifications_rejected",
+            "PayTabs notifications refused by this process (400) by channel and reason",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
         self.store = StoreCollector(services)
         self.registry.register(self.store)
 
@@ -97,12 +104,18 @@ def metrics_for(services: Services) -> Metrics:
 
 
 def notification_recorded(
-    services: Services, channel: str, outcome: str, signature_ok: bool
+    services: Services,
+    channel: str,
+    outcome: str,
+    signature_ok: bool,
+    rejected: str | None = None,
 ) -> None:
-    """Count one logged notification and the result of its signature check."""
+    """Count one logged notification, its signature check and, if refused, the reason."""
     metrics = metrics_for(services)
     metrics.notifications.labels(channel, outcome).inc()
     metrics.verifications.labels(channel, "ok" if signature_ok else "failed").inc()
+    if rejected is not None:
+        metrics.rejected.labels(channel, rejected).inc()
 
 
 @dataclass

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from sidecar.db import Database, migrate
+from sidecar.db import Database, migrate, migration_files
 
 
 def test_db_migrate_is_idempotent(database_url: str) -> None:
     db = Database(database_url)
     first = migrate(db)
-    assert first == ["0001_initial", "0002_purge_index"]
+    assert first == [version for version, _ in migration_files(db.dialect)]
+    assert first[:2] == ["0001_initial", "0002_purge_index"]
     assert migrate(db) == []
     with db.transaction() as tx:
-        assert tx.scalar("SELECT COUNT(*) FROM schema_migrations") == 2
+        assert tx.scalar("SELECT COUNT(*) FROM schema_migrations") == len(first)
         assert tx.scalar("SELECT COUNT(*) FROM intents") == 0
     db.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -169,3 +170,66 @@ def test_ipn_answers_503_when_the_database_is_down(
     response = post_ipn(stack, body, sign_ipn(body, SERVER_KEY))
     assert response.status_code == 503
     assert SERVER_KEY not in response.get_data(as_text=True)
+
+
+# --- the notification log as a disk filler (issue 10, item 7) ------------------------------
+
+JUNK_SIZE = 44_000  # what an outside review posted: about 44 kB a request
+ROW_BOUND = 1024  # bytes a rejected notification may keep (body prefix, headers, digest)
+
+
+def junk_ipn(number: int) -> bytes:
+    """A 44 kB body that no signature covers: JSON-shaped, with bytes that decode badly."""
+    pad = (b"\xff\xfe" + b"A" * 98) * (JUNK_SIZE // 100)
+    return b'{"cart_id": "tp_junk%d", "tran_ref": "TST%d", "pad": "' % (number, number) + pad
+
+
+def junk_return(number: int) -> dict[str, str]:
+    """Forty 1.1 kB form fields, wrongly signed (about 44 kB form-encoded)."""
+    fields = {f"f{i}": f"{number}-" + "a" * 1100 for i in range(40)}
+    return {"cartId": f"tp_junk{number}", "tranRef": "TST1", "signature": "0" * 64, **fields}
+
+
+def rows_stored(stack: Any) -> list[dict[str, Any]]:
+    """Every logged notification, oldest first."""
+    with stack.services.db.transaction() as tx:
+        return tx.all("SELECT * FROM notifications ORDER BY id")
+
+
+def row_bytes(row: dict[str, Any]) -> int:
+    """The bytes a row keeps of what the sender chose: body and headers."""
+    return sum(len((row[column] or "").encode()) for column in ("body", "headers"))
+
+
+def test_notifications_junk_flood_keeps_a_bounded_prefix_and_a_digest(stack: Any) -> None:
+    """Fails on the previous main: each 44 kB junk request was stored whole (32 kB, 20+ kB)."""
+    count = 12
+    for number in range(count):
+        body = junk_ipn(number)
+        assert len(body) > 40_000
+        assert post_ipn(stack, body, "0" * 64).status_code == 400
+        assert stack.post_return(junk_return(number)).status_code == 400
+    rows = rows_stored(stack)
+    assert len(rows) == 2 * count
+    for row in rows:
+        assert row_bytes(row) < ROW_BOUND, (row["channel"], row_bytes(row))
+        assert row["signature_ok"] == 0 and row["intent_id"] is None
+        assert len(row["body_sha256"]) == 64
+    ipns = [row for row in rows if row["channel"] == "ipn"]
+    for number, row in enumerate(ipns):
+        body = junk_ipn(number)
+        assert row["body_sha256"] == hashlib.sha256(body).hexdigest()
+        assert row["body_length"] == len(body)
+        assert row["body"].startswith('{"cart_id": "tp_junk')
+    digests = {row["body_sha256"] for row in rows if row["channel"] == "return"}
+    assert len(digests) == count  # the whole form is hashed, not only the kept prefix
+    assert sum(row_bytes(row) for row in rows) < 2 * count * ROW_BOUND
+
+
+def test_notifications_genuine_ipn_keeps_its_whole_body(stack: Any) -> None:
+    intent = stack.start()
+    body = ipn_body(intent, pad="x" * 20_000)
+    assert post_ipn(stack, body, sign_ipn(body, SERVER_KEY)).status_code == 200
+    (row,) = rows_stored(stack)
+    assert row["signature_ok"] == 1 and row["body"] == body.decode()
+    assert row["body_sha256"] is None

@@ -38,13 +38,46 @@ def insert_notification(
     body: str,
     headers: str,
     now: float,
+    body_sha256: str | None = None,
+    body_length: int | None = None,
 ) -> int:
     """Append one inbound notification (return, IPN) to the log."""
     return tx.insert(
         "INSERT INTO notifications (intent_id, channel, tran_ref, cart_id, signature_ok, outcome,"
-        " body, headers, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (intent_id, channel, tran_ref, cart_id, int(signature_ok), outcome, body, headers, now),
+        " body, headers, body_sha256, body_length, received_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            intent_id,
+            channel,
+            tran_ref,
+            cart_id,
+            int(signature_ok),
+            outcome,
+            body,
+            headers,
+            body_sha256,
+            body_length,
+            now,
+        ),
     )
+
+
+def delete_unmatched_notifications(tx: Tx, *, received_before: float, limit: int) -> int:
+    """Delete up to ``limit`` of the oldest notifications that matched no intent; return how many."""
+    # A range of ix_notifications_intent_received (intent_id NULL, then by age): the sweep's cost
+    # follows the batch, not the history. Ids first, as SQLite has no DELETE ... LIMIT.
+    ids = [
+        int(row["id"])
+        for row in tx.all(
+            "SELECT id FROM notifications WHERE intent_id IS NULL AND received_at < ?"
+            " ORDER BY received_at LIMIT ?",
+            (received_before, int(limit)),
+        )
+    ]
+    if ids:
+        marks = ", ".join("?" * len(ids))
+        tx.execute(f"DELETE FROM notifications WHERE id IN ({marks})", ids)
+    return len(ids)
 
 
 def list_notifications(tx: Tx, intent_id: int) -> list[dict[str, Any]]:

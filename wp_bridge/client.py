@@ -1,4 +1,4 @@
-"""HTTP client for WordPress core, BuddyPress REST v1 and the therapy-sidecar bridge routes."""
+"""HTTP client for WordPress core, BuddyPress REST (v1 or v2) and the therapy-sidecar bridge routes."""
 
 from __future__ import annotations
 
@@ -21,12 +21,14 @@ from wp_bridge.errors import (
     error_from_response,
     redact,
 )
-from wp_bridge.models import INTENT_META_KEY, Booking, GroupInfo, WPUser
+from wp_bridge.models import INTENT_META_KEY, Booking, GroupInfo, RestIndex, WPUser
 
 BRIDGE = "/therapy-sidecar/v1"
 PER_PAGE = 100
 # A runaway X-WP-TotalPages must not turn one lookup into an endless crawl.
 MAX_PAGES = 200
+# The REST index is a few hundred kB on a BuddyPress site: read it once a minute, not per checkout.
+INDEX_MAX_AGE = 60.0
 _HEADERS = {"Accept": "application/json", "User-Agent": "therapy-pay-sidecar-wp-bridge/0.1"}
 
 T = TypeVar("T")
@@ -46,6 +48,8 @@ class WordPressClient:
         max_attempts: int = 4,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        index_max_age: float = INDEX_MAX_AGE,
     ) -> None:
         if not base_url or not user or not app_password:
             raise ValueError("base_url, user and app_password are required")
@@ -58,9 +62,24 @@ class WordPressClient:
         self._auth = HTTPBasicAuth(user, app_password)
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
+        self._clock = clock
+        self.index_max_age = index_max_age
+        self._index: tuple[float, RestIndex] | None = None
 
     def __repr__(self) -> str:
         return f"WordPressClient(base_url={self.base_url!r}, user={self.user!r})"
+
+    # --- discovery --------------------------------------------------------------------------
+
+    def rest_index(self, max_age: float | None = None) -> RestIndex:
+        """Return the namespaces and routes the site serves, cached for max_age s (read-only)."""
+        now = self._clock()
+        limit = self.index_max_age if max_age is None else max_age
+        if self._index is not None and now - self._index[0] < limit:
+            return self._index[1]
+        index = self._parse(RestIndex.from_json, self._json(self._request("GET", "/")))
+        self._index = (now, index)
+        return index
 
     # --- core users -------------------------------------------------------------------------
 
@@ -169,7 +188,7 @@ class WordPressClient:
         context=view goes through groups_join_group(), which is a no-op for an existing member;
         the default context=edit would demote a group admin and fails on a same-second repeat.
         """
-        route = f"/buddypress/v1/groups/{int(bp_group_id)}/members"
+        route = self._bp_members_route(bp_group_id)
         body = {"user_id": int(user_id)}
         answer = self._json(self._request("POST", route, {"context": "view"}, body=body))
         # BP REST v1 wraps the member in a one-element array; v2 (BP 15) sends the object.
@@ -187,9 +206,18 @@ class WordPressClient:
 
     # --- plumbing ---------------------------------------------------------------------------
 
+    def _bp_members_route(self, bp_group_id: int) -> str:
+        """Return the members route in the BuddyPress REST version the site serves."""
+        try:
+            version = self.rest_index().buddypress_version
+        except WPBridgeError:
+            version = None  # the members call itself will say what is wrong
+        # BuddyPress 5-14 speak v1: the right guess when the index names neither.
+        return f"/buddypress/{version or 'v1'}/groups/{int(bp_group_id)}/members"
+
     def _members(self, bp_group_id: int) -> Iterator[int]:
         # BuddyPress hides group admins unless told otherwise (exclude_admins defaults to true).
-        route = f"/buddypress/v1/groups/{int(bp_group_id)}/members"
+        route = self._bp_members_route(bp_group_id)
         params: Params = {"exclude_admins": "false", "per_page": PER_PAGE}
         for member in self._paginate(route, params):
             yield self._parse(lambda item: int(item["id"]), member)

@@ -15,7 +15,7 @@ from wp_bridge import retry
 from wp_bridge.errors import WPBridgeError
 from wp_bridge.fake_records import Call
 from wp_bridge.fake_wordpress import FakeWordPress
-from wp_bridge.models import Booking, GroupInfo, WPUser
+from wp_bridge.models import Booking, GroupInfo, RestIndex, WPUser
 
 __all__ = ["Call", "FakeWordPress", "FakeWordPressClient"]
 
@@ -49,6 +49,10 @@ class FakeWordPressClient:
                 ):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover - count() never ends
+
+    def rest_index(self, max_age: float | None = None) -> RestIndex:
+        """Return the namespaces and routes the site serves (the fake has nothing to cache)."""
+        return RestIndex.from_json(self._call(self.fake.rest_index))
 
     def ping(self) -> WPUser:
         """Return the authenticated user, proving URL and credentials (read-only)."""

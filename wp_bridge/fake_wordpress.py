@@ -21,6 +21,7 @@ from wp_bridge.errors import (
     WPConnectionError,
     error_class_for,
 )
+from wp_bridge.fake_index import rest_index_json
 from wp_bridge.fake_records import (
     BPMember,
     Call,
@@ -62,6 +63,9 @@ class FakeWordPress:
         self._bookings: dict[str, Booking] = {}
         self._bp_groups: dict[int, dict[int, BPMember]] = {}
         self._emailed: set[tuple[str, str]] = set()
+        # What the REST index lists: tests remove the bridge or switch BuddyPress's REST version.
+        self.bridge_installed = True
+        self.buddypress_version: str | None = "v1"
         self.admin = self._insert_user(admin_username, admin_email, secrets.token_hex(8))
         self._users[self.admin.id].roles = ("administrator",)
 
@@ -88,6 +92,15 @@ class FakeWordPress:
     def _log(self, name: str, **args: Any) -> None:
         with self._lock:
             self.calls.append(Call(name, args))
+
+    def rest_index(self) -> dict[str, Any]:
+        """Return the REST index: core, the bridge unless removed, BuddyPress in its version."""
+        self._gate()
+        return rest_index_json(
+            self.site_url,
+            bridge_installed=self.bridge_installed,
+            buddypress_version=self.buddypress_version,
+        )
 
     # --- users ------------------------------------------------------------------------------
 

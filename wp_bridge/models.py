@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -118,3 +119,67 @@ class Booking:
             "user_id": self.user_id,
             "created": self.created,
         }
+
+
+BRIDGE_NAMESPACE = "therapy-sidecar/v1"
+# What fulfilment calls on the bridge; "(?P<...>)" parts of a route are matched by their prefix.
+BRIDGE_ROUTES = ("/groups/(?P<", "/bookings", "/emails", "/login")
+# BuddyPress <= 14 (or 15 with the BP-REST plugin) serves v1; BuddyPress 15 alone serves v2.
+BUDDYPRESS_VERSIONS = ("v1", "v2")
+_BP_MEMBERS = re.compile(r"/buddypress/(v\d+)/groups/\(\?P<\w+>[^/]+\)/members")
+
+
+@dataclass(frozen=True)
+class RestIndex:
+    """The namespaces and routes a site's REST index (``/?rest_route=/``) lists."""
+
+    namespaces: frozenset[str]
+    routes: frozenset[str]
+
+    @classmethod
+    def from_json(cls, data: Any) -> RestIndex:
+        """Build from the REST index object (``namespaces`` list, ``routes`` map)."""
+        namespaces, routes = data["namespaces"], data.get("routes") or {}
+        if not isinstance(namespaces, list) or not isinstance(routes, dict):
+            raise TypeError("namespaces must be a list and routes a map")
+        return cls(frozenset(map(str, namespaces)), frozenset(map(str, routes)))
+
+    @property
+    def buddypress_version(self) -> str | None:
+        """Return the BuddyPress REST version serving group members (v1 first), or None."""
+        served = {m.group(1) for m in map(_BP_MEMBERS.fullmatch, self.routes) if m}
+        return next((v for v in BUDDYPRESS_VERSIONS if v in served), None)
+
+    def missing(self) -> list[str]:
+        """Say, in words, what fulfilment needs that the site does not serve (empty: all there)."""
+        problems = []
+        if BRIDGE_NAMESPACE not in self.namespaces:
+            problems.append(
+                f"the bridge plugin's REST namespace {BRIDGE_NAMESPACE} is missing: "
+                "is the therapy-sidecar-bridge mu-plugin installed?"
+            )
+        else:
+            prefix = f"/{BRIDGE_NAMESPACE}"
+            gone = [
+                prefix + route
+                for route in BRIDGE_ROUTES
+                if not any(r.startswith(prefix + route) for r in self.routes)
+            ]
+            if gone:
+                problems.append(f"the bridge plugin does not serve {', '.join(gone)}: update it")
+        if self.buddypress_version is None:
+            problems.append(self._buddypress_problem())
+        return problems
+
+    def _buddypress_problem(self) -> str:
+        present = [f"buddypress/{v}" for v in BUDDYPRESS_VERSIONS]
+        present = [namespace for namespace in present if namespace in self.namespaces]
+        if present:
+            return (
+                f"BuddyPress's groups routes (/{present[0]}/groups/<id>/members) are missing: "
+                "is the BuddyPress Groups component active?"
+            )
+        return (
+            "BuddyPress's REST API (buddypress/v1 or buddypress/v2) is missing: is BuddyPress "
+            "active (BuddyPress 15 serves v2; v1 needs the BP-REST plugin)?"
+        )

@@ -1,4 +1,4 @@
-"""The REST side of the sandbox WordPress: core users, BuddyPress v1, bridge routes, login.
+"""The REST side of the sandbox WordPress: index, core users, BuddyPress, bridge routes, login.
 
 Statuses and error shapes follow WordPress 6.1 + BuddyPress 14 (REST v1) + the bridge plugin
 (docs/contracts.md), so the real ``WordPressClient`` meets the same answers as in production.
@@ -92,8 +92,9 @@ class RestApi:
             ("GET", re.compile(r"/wp/v2/users"), "users", self.users),
             ("POST", re.compile(r"/wp/v2/users"), "create_user", self.create_user),
             ("GET", re.compile(r"/wp/v2/users/(\d+)"), "user", self.user),
-            ("GET", re.compile(r"/buddypress/v1/groups/(\d+)/members"), "bp", self.members),
-            ("POST", re.compile(r"/buddypress/v1/groups/(\d+)/members"), "bp", self.join),
+            ("GET", re.compile(r"/"), None, self.index),
+            ("GET", re.compile(r"/buddypress/(v1|v2)/groups/(\d+)/members"), "bp", self.members),
+            ("POST", re.compile(r"/buddypress/(v1|v2)/groups/(\d+)/members"), "bp", self.join),
             ("GET", re.compile(rf"{b}/groups/(\d+)"), "bridge", self.group),
             ("POST", re.compile(rf"{b}/bookings"), "bridge", self.book),
             ("GET", re.compile(rf"{b}/bookings"), "bridge", self.bookings),
@@ -103,6 +104,9 @@ class RestApi:
 
     def dispatch(self, method: str, route: str) -> Response:
         """Route one REST request, applying auth and turning errors into WordPress's shapes."""
+        gone = self._not_served(route)
+        if gone:
+            return wp_error("rest_no_route", gone, 404)
         for verb, pattern, guard, handler in self.routes:
             match = pattern.fullmatch(route.rstrip("/") or "/")
             if verb != method or match is None:
@@ -126,6 +130,18 @@ class RestApi:
             "rest_no_route", "No route was found matching the URL and request method.", 404
         )
 
+    def _not_served(self, route: str) -> str | None:
+        """Say why a route of a removed plugin (or another BuddyPress version) does not exist."""
+        if route.startswith(BRIDGE) and not self.fake.bridge_installed:
+            return "No route was found matching the URL and request method."
+        version = re.match(r"/buddypress/(v\d+)(?:/|$)", route)
+        if version is None or version.group(1) == self.fake.buddypress_version:
+            return None
+        if (version.group(1), self.fake.buddypress_version) == ("v1", "v2"):
+            # BuddyPress 15 without the BP-REST plugin answers v1 calls with this.
+            return "The V1 of the BuddyPress REST API is no longer supported, use the V2 instead."
+        return "No route was found matching the URL and request method."
+
     def _authorized(self) -> bool:
         auth = request.authorization
         if auth is None or auth.type != "basic" or auth.username != self.app_user:
@@ -145,6 +161,10 @@ class RestApi:
         merged.update(body if isinstance(body, dict) else request.form.to_dict())
         merged.pop("rest_route", None)
         return merged
+
+    def index(self) -> Response:
+        """GET / (the REST index): namespaces and routes of the plugins this site has."""
+        return jsonify(self.fake.rest_index())
 
     # --- core users -------------------------------------------------------------------------
 
@@ -198,8 +218,8 @@ class RestApi:
 
     # --- BuddyPress -------------------------------------------------------------------------
 
-    def join(self, bp_group_id: str) -> Response:
-        """POST BP members: a one-element array (v1), with its context quirks."""
+    def join(self, version: str, bp_group_id: str) -> Response:
+        """POST BP members: a one-element array (v1) or the object (v2), with the context quirks."""
         params = self._params()
         user_id = _int_arg(params, "user_id", 0, 1, 2**31)
         # POST defaults to context=edit in BP v1; only context=view is an idempotent join.
@@ -207,9 +227,10 @@ class RestApi:
         self.fake.join_group(int(bp_group_id), user_id, context=context)
         record, member = self.fake.user_record(user_id), self.fake.member(int(bp_group_id), user_id)
         assert record is not None and member is not None  # join_group just checked both
-        return jsonify([pages.member_json(record, member, int(bp_group_id))])
+        answer = pages.member_json(record, member, int(bp_group_id))
+        return jsonify([answer] if version == "v1" else answer)
 
-    def members(self, bp_group_id: str) -> Response:
+    def members(self, _version: str, bp_group_id: str) -> Response:
         """GET BP members: admins hidden unless exclude_admins=false."""
         params = self._params()
         per_page = _int_arg(params, "per_page", 20, 1, 100)

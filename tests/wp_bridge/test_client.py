@@ -1,8 +1,9 @@
-"""WordPressClient against recorded WordPress 6.1 / BuddyPress 14 answers (no network)."""
+"""WordPressClient against recorded WordPress 6.1 and BuddyPress 14 (v1) / 15 (v2) answers."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -463,30 +464,135 @@ class TestBridge:
         assert parse_qs(urlsplit(client.login_url("a+b/c=")).query)["grant"] == ["a+b/c="]
 
 
-class TestBuddyPress:
-    MEMBERS = "/buddypress/v1/groups/7/members"
+def rest_index(buddypress: str | None = "v1", *, bridge: bool = True) -> dict[str, Any]:
+    """Build a REST index (GET /?rest_route=/) as WordPress lists it, routes trimmed of args."""
+    namespaces = ["oembed/1.0", "wp/v2"]
+    routes: dict[str, Any] = {"/": {"namespace": ""}, "/wp/v2/users": {"namespace": "wp/v2"}}
+    if bridge:
+        namespaces.append("therapy-sidecar/v1")
+        for path in ("/groups/(?P<id>\\d+)", "/bookings", "/emails", "/login"):
+            routes[f"{BRIDGE}{path}"] = {"namespace": "therapy-sidecar/v1"}
+    if buddypress:
+        ns = f"buddypress/{buddypress}"
+        namespaces.append(ns)
+        for path in ("/groups", "/groups/(?P<id>[\\d]+)", "/groups/(?P<group_id>[\\d]+)/members"):
+            routes[f"/{ns}{path}"] = {"namespace": ns, "methods": ["GET", "POST"]}
+    return {"name": "Site", "namespaces": namespaces, "routes": routes}
+
+
+class TestRestIndex:
+    @responses.activate
+    def test_rest_index_lists_namespaces_and_routes_and_is_cached(self) -> None:
+        now = [1000.0]
+        client = WordPressClient(BASE, "sidecar", APP_PASSWORD, clock=lambda: now[0])
+        responses.get(url("/"), json=rest_index("v2"))
+        index = client.rest_index()
+        assert "therapy-sidecar/v1" in index.namespaces and index.buddypress_version == "v2"
+        assert index.missing() == []
+        now[0] += 59
+        client.rest_index()
+        assert len(responses.calls) == 1
+        now[0] += 2
+        client.rest_index()
+        client.rest_index(max_age=0)
+        assert len(responses.calls) == 3
+
+    @pytest.mark.parametrize(
+        ("index", "words"),
+        [
+            (rest_index(bridge=False), "therapy-sidecar/v1 is missing"),
+            (rest_index(None), "BuddyPress's REST API (buddypress/v1 or buddypress/v2) is missing"),
+            (
+                {"namespaces": ["wp/v2", "therapy-sidecar/v1", "buddypress/v2"], "routes": {}},
+                "does not serve /therapy-sidecar/v1/groups/(?P<, /therapy-sidecar/v1/bookings",
+            ),
+            (
+                {
+                    **rest_index(None),
+                    "namespaces": [*rest_index(None)["namespaces"], "buddypress/v1"],
+                },
+                "Groups component active",
+            ),
+        ],
+    )
+    @responses.activate
+    def test_rest_index_names_what_fulfilment_misses(
+        self, client: WordPressClient, index: dict[str, Any], words: str
+    ) -> None:
+        responses.get(url("/"), json=index)
+        assert any(words in problem for problem in client.rest_index().missing())
 
     @responses.activate
-    def test_join_group_posts_with_context_view_and_accepts_v1_array(
+    def test_rest_index_prefers_v1_when_both_are_served(self, client: WordPressClient) -> None:
+        both = rest_index("v1")
+        v2 = rest_index("v2")
+        both["routes"].update(v2["routes"])
+        responses.get(url("/"), json=both)
+        assert client.rest_index().buddypress_version == "v1"
+
+    @responses.activate
+    def test_rest_index_of_another_shape_is_invalid_response(self, client: WordPressClient) -> None:
+        responses.get(url("/"), json=["not", "an", "index"])
+        with pytest.raises(WPBridgeError) as info:
+            client.rest_index()
+        assert info.value.code == "invalid_response"
+
+
+@pytest.fixture(params=["v1", "v2"])
+def bp(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Serve an index naming one BuddyPress REST version; yield that version's members route."""
+    responses.start()
+    try:
+        responses.get(url("/"), json=rest_index(request.param))
+        yield f"/buddypress/{request.param}/groups/7/members"
+    finally:
+        responses.stop()
+        responses.reset()
+
+
+def single(route: str, item: dict[str, Any]) -> Any:
+    """Shape a single item as the route's version sends it: v1 wraps it in a list, v2 does not."""
+    return [item] if "/v1/" in route else item
+
+
+def calls_to(route: str) -> list[Any]:
+    """The recorded calls to one REST route (the index read is left out)."""
+    return [c for c in responses.calls if f"rest_route={route}" in (c.request.url or "")]
+
+
+class TestBuddyPress:
+    def test_join_group_posts_with_context_view_in_the_site_version(
+        self, client: WordPressClient, bp: str
+    ) -> None:
+        responses.post(url(bp, context="view"), json=single(bp, bp_member()))
+        client.join_group(7, 12)
+        (call,) = calls_to(bp)
+        assert json.loads(call.request.body) == {"user_id": 12}
+
+    def test_join_group_accepts_either_shape(self, client: WordPressClient, bp: str) -> None:
+        # An upgrade between two index reads must not turn a good join into an error.
+        other = [bp_member()] if "/v2/" in bp else bp_member()
+        responses.post(url(bp, context="view"), json=other)
+        client.join_group(7, 12)
+
+    def test_join_group_speaks_v1_when_the_index_cannot_be_read(
         self, client: WordPressClient
     ) -> None:
-        responses.post(url(self.MEMBERS, context="view"), json=[bp_member()])
-        client.join_group(7, 12)
-        assert sent_json() == {"user_id": 12}
+        with responses.RequestsMock() as mock:
+            mock.get(url("/"), status=500, json={"code": "internal_server_error"})
+            route = "/buddypress/v1/groups/7/members"
+            mock.post(url(route, context="view"), json=[bp_member()])
+            client.join_group(7, 12)
 
-    @responses.activate
-    def test_join_group_accepts_v2_object(self, client: WordPressClient) -> None:
-        responses.post(url(self.MEMBERS, context="view"), json=bp_member())
-        client.join_group(7, 12)
-
-    @responses.activate
-    def test_join_group_same_second_failure_is_server_error(self, client: WordPressClient) -> None:
+    def test_join_group_same_second_failure_is_server_error(
+        self, client: WordPressClient, bp: str
+    ) -> None:
         body = {
             "code": "bp_rest_group_member_failed_to_join",
             "message": "Could not add member to the group.",
             "data": {"status": 500},
         }
-        responses.post(url(self.MEMBERS, context="view"), status=500, json=body)
+        responses.post(url(bp, context="view"), status=500, json=body)
         with pytest.raises(WPServerError) as info:
             client.join_group(7, 12)
         assert info.value.is_transient
@@ -498,54 +604,59 @@ class TestBuddyPress:
             ("bp_rest_group_member_invalid_id", UserNotFound),
         ],
     )
-    @responses.activate
     def test_join_group_404s(
-        self, client: WordPressClient, code: str, error: type[Exception]
+        self, client: WordPressClient, bp: str, code: str, error: type[Exception]
     ) -> None:
         body = {"code": code, "message": "Invalid.", "data": {"status": 404}}
-        responses.post(url(self.MEMBERS, context="view"), status=404, json=body)
+        responses.post(url(bp, context="view"), status=404, json=body)
         with pytest.raises(error):
             client.join_group(7, 12)
 
-    @responses.activate
-    def test_list_group_members_reads_all_pages_with_admins(self, client: WordPressClient) -> None:
+    def test_list_group_members_reads_all_pages_with_admins(
+        self, client: WordPressClient, bp: str
+    ) -> None:
         params = {"exclude_admins": "false", "per_page": 100}
         headers = {"X-WP-Total": "101", "X-WP-TotalPages": "2"}
         first = [bp_member(1000 + n) for n in range(100)]
-        responses.get(url(self.MEMBERS, **params, page=1), json=first, headers=headers)
+        responses.get(url(bp, **params, page=1), json=first, headers=headers)
         responses.get(
-            url(self.MEMBERS, **params, page=2), json=[bp_member(1, is_admin=True)], headers=headers
+            url(bp, **params, page=2), json=[bp_member(1, is_admin=True)], headers=headers
         )
         members = client.list_group_members(7)
         assert len(members) == 101 and members[-1] == 1
 
-    @responses.activate
-    def test_is_group_member_stops_at_first_match(self, client: WordPressClient) -> None:
+    def test_is_group_member_stops_at_first_match(self, client: WordPressClient, bp: str) -> None:
         params = {"exclude_admins": "false", "per_page": 100}
         headers = {"X-WP-Total": "150", "X-WP-TotalPages": "2"}
         first = [bp_member(1000 + n) for n in range(100)]
-        responses.get(url(self.MEMBERS, **params, page=1), json=first, headers=headers)
+        responses.get(url(bp, **params, page=1), json=first, headers=headers)
         assert client.is_group_member(7, 1005)
-        assert len(responses.calls) == 1
+        assert len(calls_to(bp)) == 1
 
-    @responses.activate
-    def test_is_group_member_false_for_empty_group(self, client: WordPressClient) -> None:
+    def test_is_group_member_false_for_empty_group(self, client: WordPressClient, bp: str) -> None:
         params = {"exclude_admins": "false", "per_page": 100, "page": 1}
         responses.get(
-            url(self.MEMBERS, **params),
+            url(bp, **params),
             json=[],
             headers={"X-WP-Total": "0", "X-WP-TotalPages": "0"},
         )
         assert not client.is_group_member(7, 12)
 
-    @responses.activate
-    def test_list_group_members_unknown_group(self, client: WordPressClient) -> None:
+    def test_list_group_members_unknown_group(self, client: WordPressClient, bp: str) -> None:
         params = {"exclude_admins": "false", "per_page": 100, "page": 1}
         body = {
             "code": "bp_rest_group_invalid_id",
             "message": "Invalid group ID.",
             "data": {"status": 404},
         }
-        responses.get(url(self.MEMBERS, **params), status=404, json=body)
+        responses.get(url(bp, **params), status=404, json=body)
         with pytest.raises(GroupNotFound):
             client.list_group_members(7)
+
+    def test_the_index_is_read_once_for_many_buddypress_calls(
+        self, client: WordPressClient, bp: str
+    ) -> None:
+        responses.post(url(bp, context="view"), json=single(bp, bp_member()))
+        for _ in range(3):
+            client.join_group(7, 12)
+        assert len(responses.calls) == 4

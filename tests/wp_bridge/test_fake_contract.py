@@ -46,7 +46,7 @@ def test_public_surface_covers_the_documented_methods() -> None:
     assert set(public_surface(WordPressClient)) == {
         "ping", "find_user_by_email", "get_user", "create_user", "get_group", "book_session",
         "find_booking", "list_bookings", "join_group", "is_group_member", "list_group_members",
-        "send_email", "login_url",
+        "send_email", "login_url", "rest_index",
     }  # fmt: skip
 
 
@@ -282,3 +282,30 @@ def test_fake_latency_is_applied(monkeypatch: pytest.MonkeyPatch) -> None:
     fake.latency_seconds = 0.25
     FakeWordPressClient(fake).ping()
     assert slept == [0.25]
+
+
+def test_rest_index_names_the_bridge_and_the_buddypress_version(wp: Any) -> None:
+    index = wp.client.rest_index()
+    assert "therapy-sidecar/v1" in index.namespaces
+    assert (index.buddypress_version, index.missing()) == ("v1", [])
+
+
+def test_rest_index_says_what_is_missing(wp: Any) -> None:
+    wp.fake.bridge_installed = False
+    wp.fake.buddypress_version = None
+    problems = wp.new_client().rest_index().missing()
+    assert len(problems) == 2
+    assert "therapy-sidecar/v1" in problems[0] and "BuddyPress" in problems[1]
+
+
+def test_buddypress_v2_site_joins_and_lists_members(wp: Any) -> None:
+    # BuddyPress 15 without the BP-REST plugin: only v2 routes, objects instead of one-item lists.
+    wp.fake.buddypress_version = "v2"
+    bp_group = wp.fake.add_group(name="Grief", price="150.00", capacity=3).bp_group_id
+    user = add_user(wp)
+    client = wp.new_client()
+    assert client.rest_index().buddypress_version == "v2"
+    client.join_group(bp_group, user.id)
+    client.join_group(bp_group, user.id)
+    assert sorted(client.list_group_members(bp_group)) == [wp.fake.admin.id, user.id]
+    assert client.is_group_member(bp_group, user.id)

@@ -20,6 +20,7 @@ from sidecar.logging_setup import (
     correlation,
     remember_server_key,
 )
+from sidecar.notifications import REJECTED_WARNING_SECONDS
 from tests.support.stack import SERVER_KEY, SHARED_SECRET, Stack
 
 CARD = "4111 1111 1111 1111"
@@ -290,3 +291,50 @@ def test_redaction_masks_url_encoded_personal_data_it_masks_in_plain_text() -> N
     assert redact("phone=%2B966500000000 tran TST2401234567890") == (
         "phone=%2B966500000000 tran TST2401234567890"
     )
+
+
+def notification_lines(stream: io.StringIO, level: str) -> list[str]:
+    """Messages of sidecar.notifications at ``level`` written so far."""
+    return [
+        line["message"]
+        for line in lines(stream)
+        if line["logger"] == "sidecar.notifications" and line["level"] == level
+    ]
+
+
+def test_logging_rejected_notifications_warn_once_per_channel_and_interval(
+    lone: Stack, captured: io.StringIO
+) -> None:
+    """Fails on the previous main: each junk request was one INFO line, and none was a warning."""
+    for _ in range(5):
+        junk = lone.client.post("/paytabs/ipn", data=b"junk", headers={"Signature": "0" * 64})
+        assert junk.status_code == 400
+    for _ in range(3):
+        assert lone.post_return({"cartId": "tp_x", "signature": "0"}).status_code == 400
+    assert notification_lines(captured, "warning") == [
+        "ipn notification rejected (invalid_signature); 0 more rejected on this channel since"
+        " the last warning (count: sidecar_notifications_rejected_total)",
+        "return notification rejected (invalid_signature); 0 more rejected on this channel since"
+        " the last warning (count: sidecar_notifications_rejected_total)",
+    ]
+    assert notification_lines(captured, "info") == []  # per request only at DEBUG
+    assert len(notification_lines(captured, "debug")) == 8
+    lone.clock.advance(REJECTED_WARNING_SECONDS - 1)
+    lone.client.post("/paytabs/ipn", data=b"junk", headers={"Signature": "0" * 64})
+    assert len(notification_lines(captured, "warning")) == 2  # still within the interval
+    lone.clock.advance(1)
+    lone.client.post("/paytabs/ipn", data=b"junk", headers={"Signature": "0" * 64})
+    warnings = notification_lines(captured, "warning")
+    assert len(warnings) == 3 and warnings[-1].startswith(
+        "ipn notification rejected (invalid_signature); 5 more rejected on this channel"
+    )
+
+
+def test_logging_genuine_notification_is_one_info_line_and_no_warning(
+    lone: Stack, captured: io.StringIO
+) -> None:
+    intent = lone.start()
+    lone.pay(intent)
+    assert lone.deliver_ipns() == 1
+    assert notification_lines(captured, "warning") == []
+    assert notification_lines(captured, "info") == [f"ipn notification for {intent.ref}: queued"]

@@ -12,7 +12,9 @@ from sidecar import sweeps
 from sidecar.errors import DatabaseUnavailable
 from sidecar.jobs import drain
 from sidecar.metrics import SETTLE_SECONDS, Histogram, Metrics, StoreCollector, classify_attempt
+from sidecar.paytabs import sign_ipn
 from sidecar.states import State
+from tests.support.stack import SERVER_KEY
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -193,3 +195,27 @@ def test_metrics_histogram_buckets_are_cumulative() -> None:
     pairs = dict(histogram.cumulative())
     assert pairs["0.05"] == 1 and pairs["0.5"] == 3 and pairs["300.0"] == 3 and pairs["+Inf"] == 4
     assert histogram.total == pytest.approx(999.61)
+
+
+def test_metrics_rejected_notifications_are_counted_by_channel_and_reason(stack: Any) -> None:
+    """Fails on the previous main: no counter told a flood of junk from ordinary traffic."""
+    name = "sidecar_notifications_rejected_total"
+    for _ in range(3):
+        response = stack.client.post(
+            "/paytabs/ipn", data=b"x" * 1000, headers={"Signature": "0" * 64}
+        )
+        assert response.status_code == 400
+    signed = b"not json"
+    response = stack.client.post(
+        "/paytabs/ipn", data=signed, headers={"Signature": sign_ipn(signed, SERVER_KEY)}
+    )
+    assert response.get_json()["error"]["code"] == "malformed_body"
+    for _ in range(2):
+        response = stack.client.post("/paytabs/return", data={"cartId": "x", "signature": "0"})
+        assert response.status_code == 400
+    samples = scrape(stack)
+    assert value(samples, name, channel="ipn", reason="invalid_signature") == 3
+    assert value(samples, name, channel="ipn", reason="malformed_body") == 1
+    assert value(samples, name, channel="return", reason="invalid_signature") == 2
+    paid_and_fulfilled(stack)  # genuine notifications are not rejected
+    assert value(scrape(stack), name, channel="ipn", reason="invalid_signature") == 3

@@ -15,6 +15,7 @@ from sidecar.confirmation import find_sale, mismatch
 from sidecar.jobs import enqueue
 from sidecar.paytabs import PayTabsError, PayTabsInvalidRequest
 from sidecar.repository import Intent
+from sidecar.repository.log import delete_unmatched_notifications
 from sidecar.services import Services
 from sidecar.states import Event, State
 from sidecar.transitions import apply_event
@@ -111,12 +112,31 @@ def sweep_unfulfilled(services: Services) -> int:
     return len(late)
 
 
+# A flood of junk can leave millions of unmatched notifications: delete them in batches, a
+# bounded number per sweep, each batch its own short transaction.
+NOTIFICATION_PURGE_BATCH = 1000
+NOTIFICATION_PURGE_BATCHES = 20
+
+
 def sweep_retention(services: Services) -> int:
-    """Purge personal data of ended intents past the retention period (payment facts stay)."""
+    """Purge personal data of ended intents, and unmatched notifications, past the retention.
+
+    Returns how many intents were purged plus how many unmatched notifications were deleted.
+    Payment facts stay: an intent's own notifications lose only their body and headers.
+    """
     now = services.clock()
     cutoff = now - services.settings.retention_days * 86400
     with services.db.transaction() as tx:
         ids = repo.list_purgeable_intent_ids(tx, ENDED, updated_before=cutoff, limit=BATCH)
         for intent_id in ids:
             repo.purge_personal_data(tx, intent_id, now)
-    return len(ids)
+    deleted = 0
+    for _ in range(NOTIFICATION_PURGE_BATCHES):
+        with services.db.transaction() as tx:
+            batch = delete_unmatched_notifications(
+                tx, received_before=cutoff, limit=NOTIFICATION_PURGE_BATCH
+            )
+        deleted += batch
+        if batch < NOTIFICATION_PURGE_BATCH:
+            break
+    return len(ids) + deleted

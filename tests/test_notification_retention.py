@@ -1,0 +1,71 @@
+"""The retention sweep deletes logged notifications that matched no intent (junk, other sites)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sidecar import repository as repo
+from sidecar import sweeps
+from sidecar.db import Database, migrate
+
+
+def post_junk_ipn(stack: Any) -> None:
+    response = stack.client.post("/paytabs/ipn", data=b"junk", headers={"Signature": "0" * 64})
+    assert response.status_code == 400
+
+
+def test_sweep_retention_deletes_unmatched_notifications_past_retention(stack: Any) -> None:
+    """Fails on the previous main: notifications that matched no intent were never purged."""
+    retention = stack.services.settings.retention_days * 86400
+    intent = stack.paid_intent()
+    stack.drain()
+    matched = stack.count("notifications", "intent_id = ?", (intent.id,))
+    for _ in range(3):
+        post_junk_ipn(stack)
+    stack.post_return({"cartId": "tp_unknown", "signature": "0"})
+    stack.clock.advance(retention - 60)
+    post_junk_ipn(stack)  # younger than the retention period when the sweep runs
+    stack.clock.advance(61)
+    sweeps.run_all(stack.services)
+    assert stack.count("notifications", "intent_id IS NULL") == 1
+    # The matched ones keep their facts (only personal data goes, with the intent's purge).
+    assert stack.count("notifications", "intent_id = ?", (intent.id,)) == matched
+    with stack.services.db.transaction() as tx:
+        facts = repo.list_notifications(tx, intent.id)
+    assert {(n["channel"], n["tran_ref"], n["signature_ok"]) for n in facts} == {
+        ("ipn", intent.tran_ref, 1)
+    }
+    stack.clock.advance(retention)
+    sweeps.run_all(stack.services)
+    assert stack.count("notifications", "intent_id IS NULL") == 0
+
+
+def test_sweep_retention_deletes_a_flood_in_batches(
+    stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sweeps, "NOTIFICATION_PURGE_BATCH", 4)
+    monkeypatch.setattr(sweeps, "NOTIFICATION_PURGE_BATCHES", 2)
+    for _ in range(11):
+        post_junk_ipn(stack)
+    stack.clock.advance(stack.services.settings.retention_days * 86400 + 1)
+    assert sweeps.sweep_retention(stack.services) == 8  # two batches a sweep: bounded work
+    assert sweeps.sweep_retention(stack.services) == 3
+    assert stack.count("notifications") == 0
+
+
+def test_sweep_retention_finds_unmatched_notifications_through_the_index(tmp_path: Path) -> None:
+
+    db = Database(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
+    migrate(db)
+    with db.transaction() as tx:
+        plan = tx.all(
+            "EXPLAIN QUERY PLAN SELECT id FROM notifications WHERE intent_id IS NULL"
+            " AND received_at < ? ORDER BY received_at LIMIT ?",
+            (1.0, 10),
+        )
+    db.close()
+    details = " ".join(str(row["detail"]) for row in plan)
+    assert "ix_notifications_intent_received" in details and "TEMP B-TREE" not in details

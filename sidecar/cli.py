@@ -65,7 +65,7 @@ def worker() -> None:
 @cli.command()
 @with_appcontext
 def check() -> None:
-    """Check the database, the PayTabs credentials and WordPress; exit 1 naming what is wrong."""
+    """Check the database, PayTabs, WordPress, its bridge and BuddyPress; exit 1 naming what fails."""
     from sidecar.health import readiness
 
     report = readiness(app_services())

@@ -52,6 +52,22 @@ class PaymentProviderUnavailable(SidecarError):
     code = "payment_provider_unavailable"
 
 
+class FulfilmentUnavailable(SidecarError):
+    """WordPress cannot register a buyer now (bridge or BuddyPress routes gone): refuse to charge."""
+
+    http_status = 503
+    code = "fulfilment_unavailable"
+
+    def __init__(
+        self,
+        message: str = (
+            "Registration is not possible right now, so nothing was charged. "
+            "Please try again later."
+        ),
+    ) -> None:
+        super().__init__(message)
+
+
 class CheckoutRejected(SidecarError):
     """The checkout form cannot be accepted; ``code`` and ``field`` tell the buyer why."""
 

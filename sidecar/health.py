@@ -1,4 +1,4 @@
-"""Readiness: is the database reachable, are the credentials usable, does WordPress answer?"""
+"""Readiness: is the database reachable, are the credentials usable, can WordPress fulfil?"""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sidecar import repository as repo
 from sidecar.errors import SidecarError
+from sidecar.readiness import fulfilment_checks
 from sidecar.services import Services
 from wp_bridge.errors import WPBridgeError
 
@@ -45,4 +46,6 @@ def readiness(services: Services) -> Readiness:
         checks["wordpress"] = "ok"
     except WPBridgeError as exc:
         checks["wordpress"] = f"unreachable or refusing the application password: {exc}"
+    # A site that answers without the bridge or BuddyPress's routes takes money it cannot honour.
+    checks.update(fulfilment_checks(services))
     return Readiness(checks)

@@ -18,7 +18,7 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Check the database, the PayTabs credentials and WordPress; 503 naming what is wrong."""
+    """Check the database, PayTabs credentials, WordPress, bridge and BuddyPress; 503 says what."""
     report = readiness(services())
     response = jsonify({"ready": report.ready, "checks": report.checks})
     response.status_code = 200 if report.ready else 503

@@ -9,6 +9,7 @@ Inputs are seeded; ``SIDECAR_BAD_INPUT_SEED=random`` draws new ones on every run
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from sidecar.errors import CheckoutRejected
@@ -599,6 +600,86 @@ def test_return_oversized_is_413(shared: Stack) -> None:
     assert_clean_answer(shared, response)
     assert response.status_code == 413
     assert stored(before, counts(shared)) == {}
+
+
+# --- a flood of junk notifications: the store grows by a bounded amount a request ------------
+
+KEPT_BYTES = 1024  # body and headers a rejected notification may keep (512 + 256 in practice)
+ROW_BYTES = 1536  # every text column of the row, cart_id and tran_ref (64 characters) included
+
+
+def last_notification(stack: Stack) -> dict[str, Any]:
+    """The notification logged last."""
+    with stack.services.db.transaction() as tx:
+        row = tx.one("SELECT * FROM notifications ORDER BY id DESC LIMIT 1")
+    assert row is not None
+    return row
+
+
+def text_bytes(row: Mapping[str, Any], *columns: str) -> int:
+    """UTF-8 bytes the row keeps in ``columns`` (all of its text columns when none are named)."""
+    names = columns or tuple(k for k, v in row.items() if isinstance(v, str))
+    return sum(len((row[name] or "").encode()) for name in names)
+
+
+def flood_body(motif: bytes, size: int) -> bytes:
+    """``motif`` repeated to about ``size`` bytes (Hypothesis draws small; floods are large)."""
+    return (motif or b"x") * max(1, size // max(1, len(motif)))
+
+
+@settings(FUZZ, max_examples=60)
+@given(
+    motif=st.one_of(st.binary(max_size=40), st.sampled_from([m.encode() for m in NASTY if m])),
+    size=st.integers(min_value=0, max_value=60_000),
+    data=st.data(),
+    content_type=CONTENT_TYPES,
+)
+@example(motif=b"\xff", size=60_000, data=None, content_type="application/json")
+def test_ipn_flood_of_junk_keeps_a_bounded_prefix_and_digest(
+    shared: Stack, motif: bytes, size: int, data: Any, content_type: str | None
+) -> None:
+    """Fails on the previous main: junk up to 32 kB was stored whole, with no digest."""
+    body = flood_body(motif, size)
+    signature = "0" * 64 if data is None else data.draw(signature_headers(body))
+    before = counts(shared)
+    response = post_ipn(shared, body, signature, content_type)
+    assert_clean_answer(shared, response)
+    assert response.status_code == 400
+    assert stored(before, counts(shared)) == {"notifications": 1}
+    row = last_notification(shared)
+    assert text_bytes(row, "body", "headers") < KEPT_BYTES and text_bytes(row) < ROW_BYTES
+    assert row["body_sha256"] == hashlib.sha256(body).hexdigest()
+    assert row["body_length"] == len(body)
+
+
+@settings(FUZZ, max_examples=60)
+@given(
+    names=st.lists(st.one_of(st.sampled_from(RETURN_NAMES), st.text(max_size=20)), max_size=40),
+    motif=st.one_of(st.sampled_from(NASTY), st.text(max_size=20)),
+    size=st.integers(min_value=0, max_value=1500),
+    use_get=st.booleans(),
+)
+def test_return_flood_of_junk_keeps_a_bounded_prefix_and_digest(
+    shared: Stack, names: list[str], motif: str, size: int, use_get: bool
+) -> None:
+    """Fails on the previous main: up to 40 fields of 500 characters each were stored."""
+    fields = {name: flood_body(motif.encode(), size).decode(errors="ignore") for name in names}
+    fields["signature"] = "f" * 64
+    encoded = urlencode(fields)
+    assume(len(encoded) < 60_000)  # past 64 kB the answer is a 413 and nothing is stored
+    before = counts(shared)
+    if use_get:
+        response = shared.client.get("/paytabs/return?" + encoded)
+    else:
+        response = shared.client.post(
+            "/paytabs/return", data=encoded, content_type="application/x-www-form-urlencoded"
+        )
+    assert_clean_answer(shared, response)
+    assert response.status_code == 400
+    assert stored(before, counts(shared)) == {"notifications": 1}
+    row = last_notification(shared)
+    assert text_bytes(row, "body", "headers") < KEPT_BYTES and text_bytes(row) < ROW_BYTES
+    assert row["signature_ok"] == 0 and len(row["body_sha256"]) == 64
 
 
 # --- the same on MariaDB (explicit examples) -----------------------------------------------

@@ -6,25 +6,27 @@ import base64
 import json
 import secrets
 import time
-from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
+from tests.realwp.grants import grant, intent_buyer
 from tests.realwp.helpers import TIMEOUT, WPSite
 from wp_bridge.tokens import sign_token
 
 pytestmark = pytest.mark.realwp
 
 
-def grant(wp: WPSite, uid: int, *, ref: str | None = None, ttl: int = 300, **extra: Any) -> str:
-    payload: dict[str, Any] = {"typ": "login", "uid": uid}
-    if ref is not None:
-        payload["ref"] = ref
-    payload.update({"jti": secrets.token_hex(16), "exp": int(time.time()) + ttl})
-    payload.update(extra)
-    return sign_token(payload, wp.secret)
+@pytest.fixture
+def buyer(wp: WPSite) -> dict[str, Any]:
+    """A subscriber created by an intent (its ref in "ref"), as the sidecar creates buyers."""
+    return intent_buyer(wp)
+
+
+def own_grant(wp: WPSite, buyer: dict[str, Any], **kwargs: Any) -> str:
+    return grant(wp, buyer["id"], ref=buyer["ref"], **kwargs)
 
 
 def use(wp: WPSite, session: requests.Session, token: str) -> requests.Response:
@@ -48,14 +50,21 @@ def assert_refused(response: requests.Response, sentence: str) -> None:
     assert "wordpress_logged_in_" not in response.headers.get("Set-Cookie", "")
 
 
+def assert_sent_to_login_form(wp: WPSite, response: requests.Response, email: str) -> None:
+    assert response.status_code == 302, response.text[:300]
+    target = urlsplit(response.headers["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{wp.base_url}/wp-login.php"
+    assert parse_qs(target.query)["user_login"] == [email]
+    assert "wordpress_logged_in_" not in response.headers.get("Set-Cookie", "")
+
+
 def test_grant_sets_a_real_auth_cookie_and_redirects_to_the_thank_you_page(
     wp: WPSite,
     buyer: dict[str, Any],
     empty_small_group: int,
-    new_ref: Callable[[], str],
     fresh_session: requests.Session,
 ) -> None:
-    ref = new_ref()
+    ref = buyer["ref"]
     booked = wp.rest(
         "POST",
         "/therapy-sidecar/v1/bookings",
@@ -68,7 +77,7 @@ def test_grant_sets_a_real_auth_cookie_and_redirects_to_the_thank_you_page(
     assert before.status_code == 302
     assert "wp-login.php" in before.headers["Location"]
 
-    response = use(wp, fresh_session, grant(wp, buyer["id"], ref=ref))
+    response = use(wp, fresh_session, own_grant(wp, buyer))
     assert response.status_code == 302, response.text
     # The one-seat group's thank-you page (ref -> booking -> group).
     assert response.headers["Location"] == f"{wp.base_url}/thank-you/?group=small"
@@ -85,37 +94,81 @@ def test_grant_sets_a_real_auth_cookie_and_redirects_to_the_thank_you_page(
     # The same cookie jar on the REST API would need a nonce; the admin page proves the session.
 
 
-def test_the_same_grant_is_refused_the_second_time(wp: WPSite, buyer: dict[str, Any]) -> None:
-    token = grant(wp, buyer["id"])
+def test_login_grant_used_again_elsewhere_goes_to_the_login_form_with_the_email(
+    wp: WPSite, buyer: dict[str, Any]
+) -> None:
+    token = own_grant(wp, buyer)
     with requests.Session() as first:
         assert use(wp, first, token).status_code == 302
     with requests.Session() as second:
-        again = use(wp, second, token)
-        assert_refused(again, "This login link was already used")
+        assert_sent_to_login_form(wp, use(wp, second, token), buyer["email"])
         assert profile(wp, second).status_code == 302
 
 
-def test_a_grant_without_ref_goes_to_the_home_page(
+def test_login_grant_used_again_by_the_logged_in_buyer_goes_on_without_error(
     wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
 ) -> None:
-    response = use(wp, fresh_session, grant(wp, buyer["id"]))
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"{wp.base_url}/"
+    token = own_grant(wp, buyer)
+    first = use(wp, fresh_session, token)
+    assert first.status_code == 302
+    again = use(wp, fresh_session, token)  # Back or refresh after paying
+    assert again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert "wordpress_logged_in_" not in again.headers.get("Set-Cookie", "")
 
 
-def test_an_expired_grant_is_refused(
+def test_login_grant_without_ref_is_refused(
     wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
 ) -> None:
+    assert_refused(use(wp, fresh_session, grant(wp, buyer["id"])), "This login link is not valid")
+    assert profile(wp, fresh_session).status_code == 302
+
+
+def test_login_grant_expired_goes_to_the_login_form_or_on_when_logged_in(
+    wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
+) -> None:
+    expired = own_grant(wp, buyer, ttl=-1)
+    assert_sent_to_login_form(wp, use(wp, fresh_session, expired), buyer["email"])
+    assert profile(wp, fresh_session).status_code == 302
+    assert use(wp, fresh_session, own_grant(wp, buyer)).status_code == 302
+    onward = use(wp, fresh_session, expired)
+    assert onward.status_code == 302 and onward.headers["Location"] == f"{wp.base_url}/"
+
+
+def test_login_grant_refuses_a_user_its_intent_did_not_create(
+    wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
+) -> None:
+    editor = wp.create_user(roles=["editor"])  # no intent meta: the leaked-secret attack
     assert_refused(
-        use(wp, fresh_session, grant(wp, buyer["id"], ttl=-1)), "This login link has expired"
+        use(wp, fresh_session, grant(wp, editor["id"], ref=buyer["ref"])),
+        "cannot be used for your account",
+    )
+    other = intent_buyer(wp)
+    assert_refused(
+        use(wp, fresh_session, grant(wp, other["id"], ref=buyer["ref"])),
+        "cannot be used for your account",
     )
     assert profile(wp, fresh_session).status_code == 302
+
+
+def test_login_form_prefills_the_email_and_sends_the_logged_in_buyer_on(
+    wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
+) -> None:
+    query = {"user_login": buyer["email"], "redirect_to": f"{wp.base_url}/thank-you/"}
+    login_form = f"{wp.base_url}/wp-login.php"
+    page = fresh_session.get(login_form, params=query, timeout=TIMEOUT, allow_redirects=False)
+    assert page.status_code == 200
+    assert f'u.value="{buyer["email"]}"' in page.text
+    assert use(wp, fresh_session, own_grant(wp, buyer)).status_code == 302
+    onward = fresh_session.get(login_form, params=query, timeout=TIMEOUT, allow_redirects=False)
+    assert onward.status_code == 302
+    assert onward.headers["Location"] == f"{wp.base_url}/thank-you/"
 
 
 def test_a_tampered_grant_is_refused(
     wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
 ) -> None:
-    token = grant(wp, buyer["id"])
+    token = own_grant(wp, buyer)
     body, _, signature = token.rpartition(".")
     payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     payload["uid"] = int(wp.env["WP_ADMIN_USER_ID"])  # try to become the administrator
@@ -153,8 +206,8 @@ def test_other_bad_grants_are_refused(wp: WPSite, buyer: dict[str, Any], case: s
         "form_type": lambda: sign_token(
             {"typ": "form", "uid": uid, "email": "", "exp": now + 300, "nonce": "n"}, wp.secret
         ),
-        "too_long_lived": lambda: grant(wp, uid, ttl=3600),
-        "unknown_user": lambda: grant(wp, 2_000_000_000),
+        "too_long_lived": lambda: own_grant(wp, buyer, ttl=3600),
+        "unknown_user": lambda: grant(wp, 2_000_000_000, ref=buyer["ref"]),
         "no_jti": lambda: sign_token({"typ": "login", "uid": uid, "exp": now + 300}, wp.secret),
         "not_an_object": lambda: _sign_raw("[1,2,3]", wp.secret),
         "garbage": lambda: "not-a-token",
@@ -170,8 +223,8 @@ def test_other_bad_grants_are_refused(wp: WPSite, buyer: dict[str, Any], case: s
 def test_an_administrator_cannot_use_a_login_grant(
     wp: WPSite, fresh_session: requests.Session
 ) -> None:
-    admin_id = int(wp.env["WP_ADMIN_USER_ID"])
-    response = use(wp, fresh_session, grant(wp, admin_id))
+    admin = intent_buyer(wp, roles=["administrator"])  # even one stamped with the grant's ref
+    response = use(wp, fresh_session, grant(wp, admin["id"], ref=admin["ref"]))
     assert_refused(response, "cannot be used for your account")
     assert profile(wp, fresh_session).status_code == 302
 
@@ -188,7 +241,7 @@ def test_grant_jti_is_recorded_once(
     wp: WPSite, buyer: dict[str, Any], fresh_session: requests.Session
 ) -> None:
     jti = secrets.token_hex(16)
-    token = grant(wp, buyer["id"], jti=jti)
+    token = own_grant(wp, buyer, jti=jti)
     assert use(wp, fresh_session, token).status_code == 302
     rows = wp.query(
         f"SELECT user_id FROM {wp.prefix}therapy_sidecar_login_grants WHERE jti = %s", (jti,)

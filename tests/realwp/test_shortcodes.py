@@ -6,13 +6,13 @@ import html
 import re
 import secrets
 import time
-from typing import Any
 
 import pytest
 import requests
 
+from tests.realwp.grants import grant, intent_buyer
 from tests.realwp.helpers import TIMEOUT, WPSite
-from wp_bridge.tokens import sign_token, verify_token
+from wp_bridge.tokens import verify_token
 
 pytestmark = pytest.mark.realwp
 
@@ -63,16 +63,9 @@ def test_form_for_a_visitor(wp: WPSite) -> None:
     assert hidden(again, "idempotency_key") != hidden(markup, "idempotency_key")
 
 
-def test_form_for_a_logged_in_buyer(wp: WPSite, buyer: dict[str, Any]) -> None:
-    token = sign_token(
-        {
-            "typ": "login",
-            "uid": buyer["id"],
-            "jti": secrets.token_hex(16),
-            "exp": int(time.time()) + 300,
-        },
-        wp.secret,
-    )
+def test_form_for_a_logged_in_buyer(wp: WPSite) -> None:
+    buyer = intent_buyer(wp)  # login grants log in only the user an intent created
+    token = grant(wp, buyer["id"], ref=buyer["ref"])
     with requests.Session() as session:
         login = session.get(
             wp.url("/therapy-sidecar/v1/login", {"grant": token}),

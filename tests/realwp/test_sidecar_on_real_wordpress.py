@@ -63,8 +63,10 @@ def test_real_wp_paid_intent_is_fulfilled_and_the_grant_logs_in(
             f"{wp.base_url}/wp-admin/profile.php", allow_redirects=False, timeout=15
         )
         assert profile.status_code == 200
+        # Used once: another browser is sent to the login form, with no session.
         again = requests.get(status["login_url"], allow_redirects=False, timeout=15)
-        assert again.status_code == 403
+        assert again.status_code == 302 and "/wp-login.php?" in again.headers["Location"]
+        assert "wordpress_logged_in_" not in again.headers.get("Set-Cookie", "")
     finally:
         browser.close()
 

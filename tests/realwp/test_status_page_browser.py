@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.realwp.grants import intent_buyer
 from tests.realwp.helpers import WPSite
 from wp_bridge.tokens import issue_login_grant
 
@@ -34,10 +35,11 @@ def sidecar_base(wp: WPSite) -> str:
     return wp.env.get("SIDECAR_URL") or f"{wp.base_url}/sidecar"
 
 
-def test_status_page_polls_then_follows_the_login_grant(
-    wp: WPSite, browser_page: Any, buyer: dict[str, Any], new_ref: Callable[[], str]
+def test_status_page_polls_then_follows_the_login_grant_and_back_shows_no_error(
+    wp: WPSite, browser_page: Any
 ) -> None:
-    ref = new_ref()
+    buyer = intent_buyer(wp)  # the user the intent created: the bridge logs in no other
+    ref = buyer["ref"]
     booked = wp.rest(
         "POST",
         "/therapy-sidecar/v1/bookings",
@@ -45,6 +47,9 @@ def test_status_page_polls_then_follows_the_login_grant(
     )
     assert booked.status_code == 201
     polls: list[dict[str, Any]] = []
+    # Like the sidecar: one grant for the intent, handed out again on every poll.
+    grant = issue_login_grant(uid=buyer["id"], ref=ref, secret=wp.secret, now=time.time())
+    login_url = wp.url("/therapy-sidecar/v1/login", {"grant": grant})
 
     def answer(route: Any) -> None:
         request = route.request
@@ -57,14 +62,13 @@ def test_status_page_polls_then_follows_the_login_grant(
                 "done": False,
             }
         else:
-            grant = issue_login_grant(uid=buyer["id"], ref=ref, secret=wp.secret, now=time.time())
-            login_url = wp.url("/therapy-sidecar/v1/login", {"grant": grant})
             body = {
                 "ref": ref,
                 "state": "fulfilled",
                 "message": "Done!",
                 "done": True,
                 "login_url": login_url,
+                "redirect_url": f"{wp.base_url}/thank-you/",
             }
         route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
@@ -86,6 +90,16 @@ def test_status_page_polls_then_follows_the_login_grant(
     page.goto(f"{wp.base_url}/wp-admin/profile.php")
     assert "/wp-admin/profile.php" in page.url  # not bounced to wp-login.php
     assert buyer["username"] in page.content()
+    # Back to the status page and refresh: the logged-in buyer goes on to the thank-you page (the
+    # used grant is never followed again), and nothing says "refused" or "already used".
+    polled = len(polls)
+    page.go_back()
+    page.go_back()
+    page.wait_for_url(f"{wp.base_url}/thank-you/", timeout=15_000)
+    assert len(polls) > polled  # the status page ran again and sent the buyer on
+    page.reload()
+    page.wait_for_url(f"{wp.base_url}/thank-you/", timeout=15_000)
+    assert "already used" not in page.content() and "refused" not in page.content()
 
 
 def test_status_page_shows_a_failure_with_a_way_back(wp: WPSite, browser_page: Any) -> None:

@@ -3,10 +3,16 @@
  * One-time login grants: GET /?rest_route=/therapy-sidecar/v1/login&grant=TOKEN
  *
  * The permission callback verifies the grant (signature, typ "login", exp in the future and at most
- * 10 minutes ahead, a jti, an existing user who is not an administrator). The callback consumes the
- * jti (primary key of the grants table: single use), sets the auth cookie and answers 302 to the
- * group's thank-you page.
+ * 10 minutes ahead, a jti, the ref of an intent, an existing user who is not an administrator and
+ * whose therapy_sidecar_intent meta is that ref: only the account the intent created). The callback
+ * consumes the jti (primary key of the grants table: single use), sets the auth cookie and answers
+ * 302 to the group's thank-you page.
+ * A genuine grant that was already used or has expired (Back or refresh after paying) logs nobody in
+ * and is no error either: the browser goes on to the thank-you page when it is already logged in as
+ * the grant's user, else to the login form with the user's e-mail filled in.
  * For this route the REST server's JSON output is replaced by small HTML pages (see serve_login_html).
+ * wp-login.php?user_login=EMAIL (the sidecar's login_page_url) fills in the e-mail and sends a browser
+ * already logged in as that user on to redirect_to (see prefill_login_form).
  */
 
 namespace TherapySidecar;
@@ -14,6 +20,8 @@ namespace TherapySidecar;
 defined( 'ABSPATH' ) || exit;
 
 const LOGIN_ROUTE = '/therapy-sidecar/v1/login';
+
+require_once __DIR__ . '/login-form.php';
 
 /**
  * @return array<string, mixed>|\WP_Error The verified payload (uid as int) or a 403 error.
@@ -32,24 +40,25 @@ function verify_login_grant( string $grant, ?int $now = null ) {
 	if ( ! is_string( $jti ) || ! preg_match( '/^[A-Za-z0-9_-]{16,64}$/', $jti ) ) {
 		return $invalid;
 	}
-	if ( isset( $payload['ref'] ) && ! is_valid_intent_ref( $payload['ref'] ) ) {
-		return $invalid;
+	if ( ! isset( $payload['ref'] ) || ! is_valid_intent_ref( $payload['ref'] ) ) {
+		return $invalid; // Only a grant for an intent can name the account that intent created.
 	}
-	$uid  = payload_uid( $payload['uid'] ?? null );
-	$user = $uid > 0 ? get_userdata( $uid ) : false;
+	$user = grant_user( $payload );
 	if ( ! $user ) {
 		return new \WP_Error( 'therapy_user_not_found', 'The user of this login link does not exist.', array( 'status' => 403 ) );
 	}
+	$uid = (int) $user->ID;
 	/**
-	 * Whether a login grant may log this user in. By default administrators (manage_options,
-	 * super admins) must log in with their password: a leaked shared secret must not open the
-	 * site's administration.
+	 * Whether a login grant may log this user in. By default only the account the grant's intent
+	 * created (its intent meta equals the grant's ref), and never an administrator (manage_options,
+	 * super admins): a leaked shared secret must not open an editor's or the site's administration.
 	 *
 	 * @param bool     $allowed Default: the user cannot manage options.
 	 * @param \WP_User $user    The user named by the grant.
 	 * @param array    $payload The verified grant.
 	 */
-	$allowed = ! user_can( $user, 'manage_options' ) && ! is_super_admin( $user->ID );
+	$allowed = created_by_intent( $user, (string) $payload['ref'] )
+		&& ! user_can( $user, 'manage_options' ) && ! is_super_admin( $user->ID );
 	if ( ! apply_filters( 'therapy_sidecar_allow_login_grant', $allowed, $user, $payload ) ) {
 		return new \WP_Error( 'therapy_login_not_allowed', 'Login links cannot be used for this account.', array( 'status' => 403 ) );
 	}
@@ -58,12 +67,52 @@ function verify_login_grant( string $grant, ?int $now = null ) {
 }
 
 /**
- * permission_callback of GET /login: a valid grant is the permission.
+ * The user a grant names, or false.
+ *
+ * @param array<string, mixed> $payload Grant payload.
+ * @return \WP_User|false
+ */
+function grant_user( array $payload ) {
+	$uid = payload_uid( $payload['uid'] ?? null );
+	return $uid > 0 ? get_userdata( $uid ) : false;
+}
+
+/**
+ * Whether the intent $ref created $user (the sidecar stamps the intent ref on the users it creates).
+ */
+function created_by_intent( \WP_User $user, string $ref ): bool {
+	$stamped = get_user_meta( $user->ID, INTENT_META, true );
+	return '' !== $ref && is_string( $stamped ) && hash_equals( $stamped, $ref );
+}
+
+/**
+ * The payload of a genuine grant that has expired, still for the account its intent created; null
+ * for anything else. Signature and type are checked; the expiry is not (now = 0): the payload is
+ * used only to choose where to send the browser, never to log anyone in.
+ *
+ * @return array<string, mixed>|null
+ */
+function expired_grant_payload( string $grant ): ?array {
+	$payload = verify_token( $grant, 'login', 0 );
+	if ( is_wp_error( $payload ) || ! isset( $payload['ref'] ) || ! is_valid_intent_ref( $payload['ref'] ) ) {
+		return null;
+	}
+	$user = grant_user( $payload );
+	return $user && created_by_intent( $user, (string) $payload['ref'] ) ? $payload : null;
+}
+
+/**
+ * permission_callback of GET /login: a valid grant is the permission; a genuine expired one lets
+ * the callback send the browser on (it logs nobody in).
  *
  * @return true|\WP_Error
  */
 function login_permission( \WP_REST_Request $request ) {
-	$result = verify_login_grant( (string) $request->get_param( 'grant' ) );
+	$grant  = (string) $request->get_param( 'grant' );
+	$result = verify_login_grant( $grant );
+	if ( is_wp_error( $result ) && 'therapy_token_expired' === $result->get_error_code() && null !== expired_grant_payload( $grant ) ) {
+		return true;
+	}
 	return is_wp_error( $result ) ? $result : true;
 }
 
@@ -74,9 +123,11 @@ function login_permission( \WP_REST_Request $request ) {
  */
 function rest_login( \WP_REST_Request $request ) {
 	global $wpdb;
-	$payload = verify_login_grant( (string) $request->get_param( 'grant' ) );
+	$grant   = (string) $request->get_param( 'grant' );
+	$payload = verify_login_grant( $grant );
 	if ( is_wp_error( $payload ) ) {
-		return $payload;
+		$expired = 'therapy_token_expired' === $payload->get_error_code() ? expired_grant_payload( $grant ) : null;
+		return null !== $expired ? send_on( $expired ) : $payload;
 	}
 	if ( ! ensure_schema() ) {
 		return schema_error();
@@ -94,7 +145,7 @@ function rest_login( \WP_REST_Request $request ) {
 		return new \WP_Error( 'therapy_sidecar_db_error', 'The login link could not be checked.', array( 'status' => 500 ) );
 	}
 	if ( 1 !== (int) $inserted ) {
-		return new \WP_Error( 'therapy_login_grant_used', 'This login link was already used.', array( 'status' => 403 ) );
+		return send_on( $payload ); // Back or refresh after paying: no second login, no error.
 	}
 
 	$user = get_userdata( $uid );
@@ -103,9 +154,28 @@ function rest_login( \WP_REST_Request $request ) {
 	wp_set_auth_cookie( $uid, false, is_ssl() );
 	/** This action is documented in wp-includes/user.php */
 	do_action( 'wp_login', $user->user_login, $user );
+	return redirect_response( login_redirect_url( $payload ) );
+}
 
+/**
+ * Where a spent (used or expired) grant sends the browser: the thank-you page when the browser is
+ * already logged in as the grant's user, else the login form with that user's e-mail filled in.
+ *
+ * @param array<string, mixed> $payload Verified grant payload (uid, ref).
+ */
+function send_on( array $payload ): \WP_REST_Response {
+	$next = login_redirect_url( $payload );
+	$user = grant_user( $payload );
+	// REST requests without a nonce run as logged out, so read the logged_in cookie itself.
+	if ( ! $user || (int) wp_validate_auth_cookie( '', 'logged_in' ) === (int) $user->ID ) {
+		return redirect_response( $next );
+	}
+	return redirect_response( add_query_arg( 'user_login', rawurlencode( $user->user_email ), wp_login_url( $next ) ) );
+}
+
+function redirect_response( string $location ): \WP_REST_Response {
 	$response = new \WP_REST_Response( null, 302 );
-	$response->header( 'Location', login_redirect_url( $payload ) );
+	$response->header( 'Location', $location );
 	$response->header( 'Referrer-Policy', 'no-referrer' );
 	foreach ( wp_get_nocache_headers() as $name => $value ) {
 		if ( $value ) {
@@ -174,7 +244,7 @@ function serve_login_html( $served, $result, $request ) {
 			break;
 		case 'therapy_login_not_allowed':
 			$title = 'This login link cannot be used for your account';
-			$text  = 'For security reasons, administrator accounts cannot use login links. Please log in with your e-mail address and password.';
+			$text  = __( 'Login links work only for the account a registration created, never for administrators. Please log in with your e-mail address and password.', 'therapy-sidecar' );
 			break;
 		case 'therapy_sidecar_not_configured':
 			$title = 'Login links are not available';

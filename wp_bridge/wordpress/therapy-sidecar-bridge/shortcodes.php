@@ -372,6 +372,9 @@ function shortcode_status( $atts ): string {
 		'interval'  => 1500,
 		'maxWaitMs' => 15 * 60 * 1000,
 		'failed'    => $failed_code,
+		// A buyer logged in already (Back or refresh after the login) goes to the thank-you page,
+		// never through the spent login link again.
+		'loggedIn'  => is_user_logged_in(),
 		'texts'     => array(
 			'notFound' => 'We could not find this registration. If you have paid, please contact us.',
 			'retrying' => 'Still working on your registration…',
@@ -397,13 +400,15 @@ function shortcode_status( $atts ): string {
 		. '.then(function(r){if(r.status===404){say(c.texts.notFound);stop(true);return null;}if(!r.ok){throw new Error("HTTP "+r.status);}return r.json();})'
 		. '.then(function(d){if(!d||stopped){return;}'
 		. 'if(!(c.failed&&d.state==="awaiting_payment")){say(d.message);}'
-		. 'var next=safe(d.login_url)?d.login_url:(safe(d.redirect_url)?d.redirect_url:null);'
+		. 'var ways=c.loggedIn?[d.redirect_url]:[d.login_url,d.login_page_url,d.redirect_url];'
+		. 'var next=ways.filter(safe)[0]||null;'
 		. 'if(next){stop(false);window.location.assign(next);return;}'
 		. 'if(bad.indexOf(d.state)!==-1&&back){back.hidden=false;}'
 		. 'if(d.done){stop(d.state!=="fulfilled");return;}'
 		. 'later();})'
 		. '.catch(function(){if(!c.failed){say(c.texts.retrying);}later();});'
 		. '}'
+		. 'window.addEventListener("pageshow",function(e){if(e.persisted){window.location.reload();}});'
 		. 'poll();'
 		. '})();</script>';
 	return $out;

@@ -12,13 +12,17 @@ invariant checker share them; ``gather`` is the one function here that does I/O.
   intent, or whose intent's cart has no approved sale. For an intent outside the audited window
   PayTabs is not asked: its own state must claim a payment. Legacy bookings are skipped only by
   an explicit prefix.
-- ``membership_without_booking``: a member of a group's BuddyPress group with no booking in that
-  group, except the group admins the caller names (the client cannot tell admins apart).
+- ``membership_without_booking``: a member of a BuddyPress group with no booking in any therapy
+  group that uses it, except the group admins the caller names (the client cannot tell admins
+  apart).
 - ``over_capacity``: more bookings than the group's capacity.
+- ``duplicate_booking``: one WordPress user with more than one booking in one therapy group.
+- ``unbalanced_cart``: PayTabs' transactions for the cart of a fulfilled or refunded intent do not
+  balance (``sidecar.ledger``): a refund at PayTabs of a fulfilled intent's sale, a second sale
+  kept, another amount, or a refunded intent whose money was not all given back.
 - ``double_refund``: more than one approved refund of one sale tran_ref.
-- ``state_mismatch``: fulfilled without booking, membership or user, or with a refund at
-  PayTabs; refunded without an approved refund, or with the booking still in WordPress; an
-  intent in a paid state whose cart has no approved sale.
+- ``state_mismatch``: fulfilled without booking, membership or user; refunded with the booking
+  still in WordPress; an intent in a paid state whose cart has no approved sale.
 - ``unverified``: PayTabs could not be asked about the intent, so nothing about it was checked.
 
 Details carry refs, tran_refs, ids, states and ages, never emails, names or notification bodies.
@@ -28,9 +32,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from decimal import Decimal
 
+from sidecar import ledger
 from sidecar import repository as repo
+from sidecar.audit_groups import Discrepancy, check_groups
 from sidecar.paytabs import PayTabsError, PayTabsInvalidRequest, Transaction
 from sidecar.repository import Intent
 from sidecar.services import Services
@@ -38,22 +45,9 @@ from sidecar.states import AWAITING_CONFIRMATION, MONEY_TAKEN, State
 from wp_bridge.errors import GroupNotFound
 from wp_bridge.models import Booking, GroupInfo
 
+__all__ = ["Discrepancy", "Rules", "Snapshot", "check_groups", "find_discrepancies", "gather"]
 IN_FLIGHT = frozenset({State.PAID, State.FULFILLING, State.REFUNDING})
 CLAIMS_PAYMENT = MONEY_TAKEN | {State.NEEDS_ATTENTION}
-
-
-@dataclass(frozen=True)
-class Discrepancy:
-    """One thing that does not add up, with the intent ref and group it concerns."""
-
-    kind: str
-    ref: str | None
-    group_id: int | None
-    detail: str
-
-    def as_dict(self) -> dict[str, object]:
-        """Return a JSON-ready dict."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -93,16 +87,15 @@ def find_discrepancies(snapshot: Snapshot, rules: Rules) -> list[Discrepancy]:
             continue
         txns = snapshot.transactions.get(intent.ref, ())
         found += check_payment(intent, txns, rules)
-        found += check_delivery(intent, txns, bookings.get(intent.ref), snapshot.members)
+        found += check_delivery(intent, bookings.get(intent.ref), snapshot.members)
+        found += check_balance(intent, txns, rules)
     found += check_refunds(snapshot.transactions)
     found += check_bookings(snapshot, rules)
     found += check_groups(snapshot.groups, snapshot.bookings, snapshot.members, rules)
     return sorted(found, key=lambda d: (d.kind, d.ref or "", d.detail))
 
 
-def approved_sales(txns: Iterable[Transaction], cart_id: str) -> list[Transaction]:
-    """Return the cart's approved sales."""
-    return [t for t in txns if t.is_sale and t.is_approved and t.cart_id == cart_id]
+approved_sales = ledger.approved_sales
 
 
 def approved_refunds(txns: Iterable[Transaction], sale_tran_ref: str) -> list[Transaction]:
@@ -126,6 +119,7 @@ def check_payment(intent: Intent, txns: Sequence[Transaction], rules: Rules) -> 
         for s in sales
         if s.tran_ref != _main_sale(intent, sales).tran_ref
         and not approved_refunds(txns, s.tran_ref)
+        and intent.state not in (State.FULFILLED, State.REFUNDED)  # check_balance says it
     ]
     age = rules.now - intent.updated_at
     settled = age >= rules.grace_seconds
@@ -143,13 +137,10 @@ def check_payment(intent: Intent, txns: Sequence[Transaction], rules: Rules) -> 
 
 def check_delivery(
     intent: Intent,
-    txns: Sequence[Transaction],
     booking: Booking | None,
     members: Mapping[int, Sequence[int]],
 ) -> list[Discrepancy]:
-    """Check that a fulfilled intent has everything and a refunded one has nothing left."""
-    sales = approved_sales(txns, intent.ref)
-    refunds = approved_refunds(txns, _main_sale(intent, sales).tran_ref) if sales else []
+    """Check that a fulfilled intent has everything in WordPress and a refunded one nothing left."""
     problems: list[str] = []
     if intent.state == State.FULFILLED:
         if intent.wp_user_id is None:
@@ -158,27 +149,43 @@ def check_delivery(
             problems.append(f"fulfilled but user {intent.wp_user_id} is not a group member")
         if booking is None:
             problems.append("fulfilled but WordPress has no booking")
-        if refunds:
-            problems.append(f"fulfilled but PayTabs shows refund {refunds[0].tran_ref}")
-    elif intent.state == State.REFUNDED:
-        if sales and not refunds:
-            problems.append("refunded but PayTabs shows no approved refund")
-        if booking is not None:
-            problems.append(f"refunded but WordPress still has booking {booking.id}")
+    elif intent.state == State.REFUNDED and booking is not None:
+        problems.append(f"refunded but WordPress still has booking {booking.id}")
     return [_d("state_mismatch", intent, p) for p in problems]
 
 
+def check_balance(intent: Intent, txns: Sequence[Transaction], rules: Rules) -> list[Discrepancy]:
+    """Check PayTabs' ledger for a fulfilled or refunded intent (promise 7), past the grace period.
+
+    Failed and expired intents holding money are ``paid_not_fulfilled`` already.
+    """
+    if intent.state not in (State.FULFILLED, State.REFUNDED) or not approved_sales(
+        txns, intent.ref
+    ):
+        return []  # no approved sale at all: check_payment names it
+    if rules.now - intent.updated_at < rules.grace_seconds:
+        return []  # a second sale's refund may still be on its way
+    return [_d("unbalanced_cart", intent, p) for p in ledger.balance_problems(intent, txns)]
+
+
 def check_refunds(transactions: Mapping[str, Sequence[Transaction]]) -> list[Discrepancy]:
-    """Report every sale refunded (approved) more than once."""
+    """Report every sale refunded (approved) for more than it took, or twice when it is unlisted.
+
+    Refunds in parts (an operator finishing what the dashboard began) are one refund in total.
+    """
     found = []
     for cart_id, txns in sorted(transactions.items()):
-        by_sale: dict[str, list[str]] = defaultdict(list)
+        sales = {t.tran_ref: t for t in txns if t.is_sale}
+        by_sale: dict[str, list[Transaction]] = defaultdict(list)
         for t in txns:
             if t.is_refund and t.is_approved and t.previous_tran_ref:
-                by_sale[t.previous_tran_ref].append(t.tran_ref)
+                by_sale[t.previous_tran_ref].append(t)
         for sale, refunds in sorted(by_sale.items()):
-            if len(refunds) > 1:
-                detail = f"sale {sale} refunded {len(refunds)} times: {', '.join(refunds)}"
+            total = sum((r.amount for r in refunds), Decimal(0))
+            taken = sales[sale].amount if sale in sales else None
+            if (taken is not None and total > taken) or (taken is None and len(refunds) > 1):
+                names = ", ".join(r.tran_ref for r in refunds)
+                detail = f"sale {sale} refunded {len(refunds)} times: {names}"
                 found.append(Discrepancy("double_refund", cart_id, None, detail))
     return found
 
@@ -200,27 +207,6 @@ def check_bookings(snapshot: Snapshot, rules: Rules) -> list[Discrepancy]:
         else:
             continue
         found.append(Discrepancy("booked_without_payment", b.intent_ref, b.group_id, detail))
-    return found
-
-
-def check_groups(
-    groups: Sequence[GroupInfo],
-    bookings: Sequence[Booking],
-    members: Mapping[int, Sequence[int]],
-    rules: Rules,
-) -> list[Discrepancy]:
-    """Report groups over capacity and members without a booking in their group."""
-    found = []
-    for g in groups:
-        booked = [b for b in bookings if b.group_id == g.id]
-        if len(booked) > g.capacity:
-            detail = f"{len(booked)} bookings for a capacity of {g.capacity}"
-            found.append(Discrepancy("over_capacity", None, g.id, detail))
-        booked_users = {b.user_id for b in booked}
-        for user_id in members.get(g.bp_group_id, ()):
-            if user_id not in booked_users and user_id not in rules.admin_user_ids:
-                detail = f"user {user_id} is in BuddyPress group {g.bp_group_id} without a booking"
-                found.append(Discrepancy("membership_without_booking", None, g.id, detail))
     return found
 
 

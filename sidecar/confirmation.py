@@ -1,13 +1,16 @@
-"""The confirmation job: ask PayTabs, check cart, amount and currency, and move the intent."""
+"""The confirmation job: read the cart at PayTabs, check amount, currency and refunds, move the intent."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
+from sidecar import ledger
 from sidecar import repository as repo
-from sidecar.jobs import GiveUp, Retry, crash_point, enqueue
-from sidecar.money import same_amount
+from sidecar.alerts import alert
+from sidecar.jobs import Retry, crash_point, enqueue
+from sidecar.ledger import mismatch
 from sidecar.paytabs import PayTabsInvalidRequest, Transaction
 from sidecar.repository import Intent, Job
 from sidecar.services import Services
@@ -16,62 +19,129 @@ from sidecar.transitions import apply_event
 from wp_bridge import errors as wp_errors
 
 log = logging.getLogger(__name__)
+__all__ = ["cart_transactions", "find_sale", "mismatch", "run_confirmation"]
 
 
 def run_confirmation(services: Services, job: Job) -> str:
-    """Query PayTabs for the intent's sale and apply what it says (A paid, H/P wait, else failed)."""
+    """Read the intent's cart at PayTabs and apply what it says (A paid, H/P wait, else failed).
+
+    One query by cart_id shows every sale and refund of the cart, so a payment made on another
+    page of the cart, a sale already refunded at PayTabs, another amount or currency, and a
+    second sale are all seen here, not only the sale the intent knows.
+    """
     with services.db.transaction() as tx:
         intent = repo.get_intent(tx, job.intent_id)
-    if intent is None or intent.state not in AWAITING_CONFIRMATION:
+    if intent is None:
         return "nothing_to_confirm"
-    sale = find_sale(services, intent)
+    if intent.state not in AWAITING_CONFIRMATION:
+        return check_extra_sales(services, intent)
+    txns = cart_transactions(services, intent)
     with services.db.transaction() as tx:
         repo.update_intent(tx, intent.id, services.clock(), last_queried_at=services.clock())
+    sale = ledger.pick_sale(intent, txns)
     if sale is None:
         return "not_found"
-    problem = mismatch(intent, sale)
-    if problem:
-        log.error(
-            "PayTabs transaction %s does not match intent %s: %s",
-            sale.tran_ref,
-            intent.ref,
-            problem,
-        )
-        raise GiveUp(f"transaction does not match the intent: {problem}")
     if sale.is_pending:
         return "pending"
     if sale.is_failed:
         return record_failure(services, intent, sale)
-    return record_payment(services, intent, sale)
+    return record_approved(services, intent, sale, txns)
+
+
+def cart_transactions(services: Services, intent: Intent) -> list[Transaction]:
+    """Return every transaction PayTabs lists for the intent's cart (none yet: empty)."""
+    try:
+        return services.paytabs().query_cart(intent.ref)
+    except PayTabsInvalidRequest:
+        # PayTabs does not list a page nobody has acted on yet: nothing to confirm (the
+        # pending sweep asks again later, the hold sweep before releasing the seat).
+        return []
 
 
 def find_sale(services: Services, intent: Intent) -> Transaction | None:
-    """Return PayTabs' sale for the intent: by tran_ref, else the newest sale of its cart."""
-    client = services.paytabs()
-    if intent.tran_ref:
-        try:
-            return client.query_transaction(intent.tran_ref)
-        except PayTabsInvalidRequest:
-            # PayTabs does not list a page nobody has acted on yet: nothing to confirm (the
-            # pending sweep asks again later, the hold sweep before releasing the seat).
-            return None
-    sales = [t for t in client.query_cart(intent.ref) if t.is_sale]
-    approved = [t for t in sales if t.is_approved]
-    candidates = approved or sales
-    return candidates[-1] if candidates else None
+    """Return PayTabs' sale that answers for the intent (an approved one first), or None."""
+    return ledger.pick_sale(intent, cart_transactions(services, intent))
 
 
-def mismatch(intent: Intent, sale: Transaction) -> str | None:
-    """Say why a PayTabs transaction cannot be this intent's payment, or None if it is."""
-    if sale.cart_id != intent.ref:
-        return "cart_id differs"
-    if not sale.is_sale:
-        return f"tran_type is {sale.tran_type!r}, not Sale"
-    if sale.currency.upper() != intent.currency:
-        return f"currency {sale.currency!r} differs"
-    if not same_amount(intent.amount_minor, intent.currency, sale.amount):
-        return f"amount {sale.amount} differs"
-    return None
+def record_approved(
+    services: Services, intent: Intent, sale: Transaction, txns: list[Transaction]
+) -> str:
+    """Settle an approved sale: paid, or ended when PayTabs' ledger says it cannot buy the place."""
+    given_back = ledger.refunded(txns, sale)
+    if given_back >= sale.amount:
+        refund = ledger.refunds_of(txns, sale)[-1]
+        return record_unusable(
+            services, intent, sale, Event.REFUNDED_AT_PAYTABS, "refunded_at_paytabs",
+            f"refunded at PayTabs: sale {sale.tran_ref} in full ({refund.tran_ref})",
+            job="email", refund_tran_ref=refund.tran_ref, refund_status="A",
+        )  # fmt: skip
+    if given_back > 0:
+        return record_unusable(
+            services, intent, sale, Event.PARTLY_REFUNDED_AT_PAYTABS,
+            "partly_refunded_at_paytabs",
+            f"PayTabs refunded {given_back} of {sale.amount} {sale.currency} of {sale.tran_ref}",
+        )  # fmt: skip
+    problem = mismatch(intent, sale)
+    if problem:
+        why = "currency" if problem.startswith("currency") else "amount"
+        return record_unusable(
+            services, intent, sale, Event.PAYMENT_MISMATCHED, f"paytabs_{why}_differs",
+            f"PayTabs took {sale.amount} {sale.currency} ({sale.tran_ref}): {problem}",
+            job="refund",
+        )  # fmt: skip
+    outcome = record_payment(services, intent, sale)
+    paid = replace(intent, tran_ref=sale.tran_ref)
+    if outcome.startswith("paid") and ledger.extra_sales(paid, txns):
+        with services.db.transaction() as tx:
+            enqueue(services, tx, intent.id, "refund")  # the cart's other sales go back
+    return outcome
+
+
+# What the operator is told when PayTabs' ledger ends an intent that was not yet confirmed.
+UNUSABLE_ALERTS = {
+    Event.PAYMENT_MISMATCHED: "payment_mismatch",
+    Event.REFUNDED_AT_PAYTABS: "refunded_at_paytabs",
+    Event.PARTLY_REFUNDED_AT_PAYTABS: "needs_attention",
+}
+
+
+def record_unusable(
+    services: Services,
+    intent: Intent,
+    sale: Transaction,
+    event: Event,
+    reason: str,
+    detail: str,
+    *,
+    job: str | None = None,
+    **changes: Any,
+) -> str:
+    """Move an approved sale that cannot buy the place along ``event`` and alert the operator."""
+    log.error("intent %s: %s", intent.ref, detail)
+    now = services.clock()
+    with services.db.transaction() as tx:
+        current = repo.get_intent(tx, intent.id, lock=True)
+        if current is None or current.state not in AWAITING_CONFIRMATION:
+            return "already_settled"
+        apply_event(
+            tx, intent.id, event, source="worker", now=now, detail=detail[:300],
+            state_reason=reason, tran_ref=sale.tran_ref, paid_at=now, **changes,
+        )  # fmt: skip
+        if job is not None:
+            enqueue(services, tx, intent.id, job)
+    alert(services, UNUSABLE_ALERTS[event], intent.ref, detail)
+    return event.value
+
+
+def check_extra_sales(services: Services, intent: Intent) -> str:
+    """After the intent settled, queue a refund for any other sale of its cart (a second page)."""
+    if intent.state not in ledger.HOLDS_A_SALE or not intent.tran_ref:
+        return "nothing_to_confirm"
+    if not ledger.extra_sales(intent, cart_transactions(services, intent)):
+        return "nothing_to_confirm"
+    with services.db.transaction() as tx:
+        enqueue(services, tx, intent.id, "refund")
+    return "extra_sale_refund_queued"
 
 
 def record_failure(services: Services, intent: Intent, sale: Transaction) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sidecar import ledger
 from sidecar import repository as repo
 from sidecar.db import Tx
 from sidecar.jobs import drain, enqueue, run_job
@@ -136,7 +137,11 @@ def run_now(services: Services, ref: str, kinds: tuple[str, ...]) -> list[str]:
 def reconcile(
     services: Services, ref: str | None, since: float | None, limit: int = 500
 ) -> list[Outcome]:
-    """Ask PayTabs again about intents still awaiting confirmation (one, or all since ``since``)."""
+    """Ask PayTabs again about intents still awaiting confirmation (one, or all since ``since``).
+
+    For all, the carts of intents holding a sale are read too: a second sale gets its refund
+    queued, and a cart that does not balance against its ended intent is named.
+    """
     with services.db.transaction() as tx:
         if ref is not None:
             intents = [_locked(tx, ref)]
@@ -151,7 +156,12 @@ def reconcile(
         for intent in intents:
             enqueue(services, tx, intent.id, "confirm")
     drain(services, kinds=["confirm"], limit=2 * len(intents) + 10)
-    return [_after_confirmation(services, intent) for intent in intents]
+    outcomes = [_after_confirmation(services, intent) for intent in intents]
+    if ref is None:
+        for cart in ledger.check_carts(services, since, limit):
+            state = cart.intent.state.value
+            outcomes.append(Outcome(cart.intent.ref, state, state, "; ".join(cart.notes)))
+    return outcomes
 
 
 def _after_confirmation(services: Services, before: Intent) -> Outcome:

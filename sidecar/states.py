@@ -38,6 +38,11 @@ class Event(StrEnum):
     REFUND_GAVE_UP = "refund_gave_up"
     OPERATOR_REDRIVE = "operator_redrive"
     OPERATOR_REFUND = "operator_refund"
+    # PayTabs took money that cannot be this intent's price (another amount or currency).
+    PAYMENT_MISMATCHED = "payment_mismatched"
+    # The sale was refunded at PayTabs (its dashboard) before the sidecar confirmed it.
+    REFUNDED_AT_PAYTABS = "refunded_at_paytabs"
+    PARTLY_REFUNDED_AT_PAYTABS = "partly_refunded_at_paytabs"
 
 
 class InvalidTransition(Exception):
@@ -50,6 +55,7 @@ class InvalidTransition(Exception):
 
 
 S, E = State, Event
+_UNCONFIRMED = (S.AWAITING_PAYMENT, S.PAYMENT_FAILED, S.EXPIRED)
 
 TRANSITIONS: dict[tuple[State, Event], State] = {
     (S.AWAITING_PAYMENT, E.PAYMENT_CONFIRMED): S.PAID,
@@ -61,6 +67,11 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (S.PAYMENT_FAILED, E.PAYMENT_CONFIRMED_NO_SEAT): S.REFUNDING,
     (S.EXPIRED, E.PAYMENT_CONFIRMED): S.PAID,
     (S.EXPIRED, E.PAYMENT_CONFIRMED_NO_SEAT): S.REFUNDING,
+    # PayTabs' ledger decides: money that cannot buy the place goes back, money already given
+    # back ends the intent, and a sale refunded in part goes to an operator.
+    **{(start, E.PAYMENT_MISMATCHED): S.REFUNDING for start in _UNCONFIRMED},
+    **{(start, E.REFUNDED_AT_PAYTABS): S.REFUNDED for start in _UNCONFIRMED},
+    **{(start, E.PARTLY_REFUNDED_AT_PAYTABS): S.NEEDS_ATTENTION for start in _UNCONFIRMED},
     (S.PAID, E.FULFILMENT_STARTED): S.FULFILLING,
     (S.FULFILLING, E.FULFILMENT_DONE): S.FULFILLED,
     (S.FULFILLING, E.FULFILMENT_GAVE_UP): S.NEEDS_ATTENTION,

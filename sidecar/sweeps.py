@@ -11,7 +11,7 @@ from typing import Any
 
 from sidecar import repository as repo
 from sidecar.alerts import alert
-from sidecar.confirmation import find_sale, mismatch
+from sidecar.confirmation import find_sale
 from sidecar.jobs import enqueue
 from sidecar.paytabs import PayTabsError, PayTabsInvalidRequest
 from sidecar.repository import Intent
@@ -76,14 +76,12 @@ def sweep_expired_holds(services: Services) -> int:
 
 def _settle_expired_hold(services: Services, intent: Intent, sale: Any) -> int:
     with services.db.transaction() as tx:
-        if (
-            sale is not None
-            and not mismatch(intent, sale)
-            and (sale.is_approved or sale.is_pending)
-        ):
+        if sale is not None and (sale.is_approved or sale.is_pending):
+            # PayTabs took money (whatever the amount or currency: the confirmation job refunds
+            # what cannot buy the place), or H/P is not final: never expire, the seat stays held.
             if sale.is_approved:
-                enqueue(services, tx, intent.id, "confirm")  # paid after all: confirm it now
-            return 0  # H or P: not final, the seat stays held
+                enqueue(services, tx, intent.id, "confirm")
+            return 0
         current = repo.get_intent(tx, intent.id, lock=True)
         if current is None or current.state != State.AWAITING_PAYMENT:
             return 0

@@ -75,8 +75,8 @@ def test_audit_group_admin_counts_only_when_not_named() -> None:
 
 def test_audit_booking_without_intent_or_payment_is_reported() -> None:
     unpaid = intent("tp_b", State.AWAITING_PAYMENT, booking_id=None, member_joined=False)
-    bookings = [Booking(8, "tp_forged", 10, 6, True), Booking(9, "tp_b", 10, 6, True)]
-    found = find_discrepancies(snapshot([unpaid], [], bookings, [6]), Rules(NOW))
+    bookings = [Booking(8, "tp_forged", 10, 6, True), Booking(9, "tp_b", 10, 7, True)]
+    found = find_discrepancies(snapshot([unpaid], [], bookings, [6, 7]), Rules(NOW))
     assert kinds(found) == [
         ("booked_without_payment", "tp_b"),
         ("booked_without_payment", "tp_forged"),
@@ -85,9 +85,9 @@ def test_audit_booking_without_intent_or_payment_is_reported() -> None:
 
 
 def test_audit_ignored_prefix_skips_legacy_bookings_only() -> None:
-    bookings = [Booking(8, "seed-10-1", 10, 6, True), Booking(9, "tp_x", 10, 6, True)]
+    bookings = [Booking(8, "seed-10-1", 10, 6, True), Booking(9, "tp_x", 10, 7, True)]
     rules = Rules(NOW, ignore_ref_prefixes=("seed-",))
-    assert kinds(find_discrepancies(snapshot([], [], bookings, [6]), rules)) == [
+    assert kinds(find_discrepancies(snapshot([], [], bookings, [6, 7]), rules)) == [
         ("booked_without_payment", "tp_x")
     ]
 
@@ -120,17 +120,60 @@ def test_audit_fulfilled_without_booking_or_membership_is_a_state_mismatch() -> 
     }
 
 
-def test_audit_refunded_without_approved_refund_is_a_state_mismatch() -> None:
+def test_audit_refunded_without_approved_refund_is_an_unbalanced_cart() -> None:
     gone = intent(state=State.REFUNDED, booking_id=None, member_joined=False)
     declined = txn("R1", "tp_a", "Refund", "D", prev="S-tp_a")
     snap = snapshot([gone], [txn("S-tp_a", "tp_a"), declined], [], [])
     found = find_discrepancies(snap, Rules(NOW))
     assert [(d.kind, d.detail) for d in found] == [
-        ("state_mismatch", "refunded but PayTabs shows no approved refund")
+        ("unbalanced_cart", "refunded but sale S-tp_a keeps 150.00 SAR")
     ]
     approved = txn("R2", "tp_a", "Refund", "A", prev="S-tp_a")
     snap = snapshot([gone], [txn("S-tp_a", "tp_a"), declined, approved], [], [])
     assert find_discrepancies(snap, Rules(NOW)) == []
+
+
+def test_audit_fulfilled_sale_refunded_at_paytabs_is_an_unbalanced_cart() -> None:
+    refund = txn("R1", "tp_a", "Refund", "A", prev="S-tp_a")
+    snap = snapshot([intent()], [txn("S-tp_a", "tp_a"), refund], [Booking(7, "tp_a", 10, 5, True)], [5])  # fmt: skip
+    found = find_discrepancies(snap, Rules(NOW))
+    assert [(d.kind, d.detail) for d in found] == [
+        ("unbalanced_cart", "fulfilled but PayTabs refunded 150.00 SAR of its sale S-tp_a")
+    ]
+
+
+def test_audit_second_sale_kept_by_a_fulfilled_intent_is_an_unbalanced_cart() -> None:
+    txns = [txn("S-tp_a", "tp_a"), txn("S2", "tp_a")]
+    snap = snapshot([intent()], txns, [Booking(7, "tp_a", 10, 5, True)], [5])
+    found = find_discrepancies(snap, Rules(NOW))
+    assert [(d.kind, d.detail) for d in found] == [
+        ("unbalanced_cart", "fulfilled but sale S2 keeps 150.00 SAR")
+    ]
+    refunded = snapshot([intent()], [*txns, txn("R2", "tp_a", "Refund", prev="S2")],
+                        [Booking(7, "tp_a", 10, 5, True)], [5])  # fmt: skip
+    assert find_discrepancies(refunded, Rules(NOW)) == []
+
+
+def test_audit_duplicate_booking_of_one_user_in_one_group_is_reported() -> None:
+    second = intent("tp_b", id=2, booking_id=8)
+    bookings = [Booking(7, "tp_a", 10, 5, True), Booking(8, "tp_b", 10, 5, True)]
+    txns = [txn("S-tp_a", "tp_a"), txn("S-tp_b", "tp_b")]
+    found = find_discrepancies(snapshot([intent(), second], txns, bookings, [5]), Rules(NOW))
+    assert [(d.kind, d.ref, d.group_id) for d in found] == [("duplicate_booking", "tp_b", 10)]
+    assert found[0].detail == "user 5 has 2 bookings in group 10: 7 (tp_a), 8 (tp_b)"
+
+
+def test_audit_two_groups_sharing_a_buddypress_group_report_no_member() -> None:
+    other = GroupInfo(20, "H", Decimal("150.00"), "SAR", 2, 1, True, 11, "", "", "")
+    in_other = intent("tp_b", id=2, group_id=20, wp_user_id=6, booking_id=8)
+    bookings = [Booking(7, "tp_a", 10, 5, True), Booking(8, "tp_b", 20, 6, True)]
+    txns = [txn("S-tp_a", "tp_a"), txn("S-tp_b", "tp_b")]
+    snap = Snapshot([intent(), in_other], {"tp_a": txns[:1], "tp_b": txns[1:]}, bookings,
+                    {11: [5, 6, 9]}, [GROUP, other])  # fmt: skip
+    found = find_discrepancies(snap, Rules(NOW))
+    assert [(d.kind, d.detail) for d in found] == [
+        ("membership_without_booking", "user 9 is in BuddyPress group 11 without a booking")
+    ]
 
 
 def test_audit_paid_state_without_approved_sale_is_a_state_mismatch() -> None:
@@ -227,3 +270,34 @@ def test_audit_command_reports_a_payment_left_unconfirmed_after_the_grace(stack:
     assert result.exit_code == 1
     assert f"paid_not_fulfilled  {started.ref}" in result.output
     assert run(stack, "audit", "--since", "2h", "--grace", "2h").exit_code == 0
+
+
+def test_audit_command_reports_a_fulfilled_sale_later_refunded_at_paytabs(stack: Any) -> None:
+    done = fulfilled(stack)
+    refund = stack.sim.dashboard_refund(done.tran_ref)
+    stack.clock.advance(3600)
+    result = run(stack, "audit", "--json")
+    assert result.exit_code == 1, result.output
+    found = json.loads(result.output)["discrepancies"]
+    assert [(d["kind"], d["ref"]) for d in found] == [("unbalanced_cart", done.ref)]
+    assert done.tran_ref in found[0]["detail"] and refund not in found[0]["detail"]
+
+
+def test_audit_command_reports_a_second_sale_kept_and_reconcile_refunds_it(stack: Any) -> None:
+    started = stack.start()
+    second = stack.sim.open_second_page(started.tran_ref)
+    stack.pay(started)
+    stack.deliver_ipns()
+    stack.drain()
+    stack.sim.configure(ipn="drop")  # the second sale's IPN is lost
+    stack.sim.pay(second)
+    stack.clock.advance(3600)
+    result = run(stack, "audit")
+    assert result.exit_code == 1
+    assert f"unbalanced_cart  {started.ref}" in result.output and second in result.output
+    reconciled = run(stack, "reconcile", "--all", "--since", "2h")
+    assert reconciled.exit_code == 0, reconciled.output
+    assert f"refund queued for second sale {second}" in reconciled.output
+    stack.drain()
+    stack.clock.advance(3600)
+    assert run(stack, "audit").exit_code == 0

@@ -52,14 +52,15 @@ def test_states_refund_only_after_money_or_operator() -> None:
         State.PAID,
         State.NEEDS_ATTENTION,
     }
-    # From awaiting/failed/expired only through a confirmed payment without a seat.
+    # From awaiting/failed/expired only through a confirmed payment without a seat, or money
+    # PayTabs took that is not the intent's price.
     for (s, e), t in TRANSITIONS.items():
         if t == State.REFUNDING and s in (
             State.AWAITING_PAYMENT,
             State.PAYMENT_FAILED,
             State.EXPIRED,
         ):
-            assert e == Event.PAYMENT_CONFIRMED_NO_SEAT
+            assert e in (Event.PAYMENT_CONFIRMED_NO_SEAT, Event.PAYMENT_MISMATCHED)
 
 
 def test_states_seat_holding_excludes_released_and_refunded() -> None:
@@ -71,3 +72,20 @@ def test_states_seat_holding_excludes_released_and_refunded() -> None:
 
 def test_states_every_state_has_a_buyer_message() -> None:
     assert set(BUYER_MESSAGES) == set(State)
+
+
+@pytest.mark.parametrize("start", [State.AWAITING_PAYMENT, State.PAYMENT_FAILED, State.EXPIRED])
+def test_states_paytabs_ledger_events_end_an_unconfirmed_intent(start: State) -> None:
+    assert next_state(start, Event.PAYMENT_MISMATCHED) == State.REFUNDING
+    assert next_state(start, Event.REFUNDED_AT_PAYTABS) == State.REFUNDED
+    assert next_state(start, Event.PARTLY_REFUNDED_AT_PAYTABS) == State.NEEDS_ATTENTION
+
+
+@pytest.mark.parametrize(
+    "event",
+    [Event.PAYMENT_MISMATCHED, Event.REFUNDED_AT_PAYTABS, Event.PARTLY_REFUNDED_AT_PAYTABS],
+)
+def test_states_paytabs_ledger_events_never_touch_a_paid_intent(event: Event) -> None:
+    for state in (State.PAID, State.FULFILLING, State.REFUNDING, State.NEEDS_ATTENTION):
+        with pytest.raises(InvalidTransition):
+            next_state(state, event)

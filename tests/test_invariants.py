@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from sidecar import repository as repo
@@ -271,3 +273,53 @@ def test_invariants_sale_for_an_unknown_cart_is_p2_when_settled() -> None:
     assert kinds(check_world(ledger, empty_store, no_wp, settled=True)) == {
         "P2 sale_without_intent"
     }
+
+
+def test_invariants_second_sale_kept_is_p7_when_settled(stack: Any) -> None:
+    intent = stack.start()
+    second = stack.sim.open_second_page(intent.tran_ref)
+    stack.pay(intent)
+    stack.deliver_ipns()
+    stack.drain()
+    stack.sim.configure(ipn="drop")  # the sidecar never hears of the second sale
+    stack.sim.pay(second)
+    assert "P7 cart_unbalanced" not in kinds(check_invariants(stack))
+    found = check_invariants(stack, settled=True)
+    assert (
+        f"P7 cart_unbalanced: {intent.ref}: fulfilled but sale {second} keeps 150.00 SAR" in found
+    )
+
+
+def test_invariants_fulfilled_sale_refunded_at_paytabs_is_p7_when_settled(stack: Any) -> None:
+    intent = fulfilled(stack)
+    stack.sim.dashboard_refund(intent.tran_ref, Decimal("10.00"))
+    found = check_invariants(stack, settled=True)
+    assert (
+        f"P7 cart_unbalanced: {intent.ref}: fulfilled but PayTabs refunded 10.00 SAR of its sale "
+        f"{intent.tran_ref}"
+    ) in found
+
+
+def test_invariants_expired_intent_keeping_money_is_p7_when_settled(stack: Any) -> None:
+    intent = stack.start()
+    stack.pay(intent)
+    with stack.services.db.transaction() as tx:  # what the hold sweep used to do to a mismatch
+        repo.update_intent(tx, intent.id, stack.clock(), state=State.EXPIRED)
+    found = check_invariants(stack, settled=True)
+    assert (
+        f"P7 cart_unbalanced: {intent.ref}: expired but sale {intent.tran_ref} keeps 150.00 SAR"
+        in found
+    )
+
+
+def test_invariants_two_bookings_of_one_user_in_one_group_is_p8(stack: Any) -> None:
+    first, second = fulfilled(stack), fulfilled(stack)
+    store = store_from_db(stack.services)
+    view = wordpress_from_fake(stack.wp)
+    assert check_world(stack.sim.ledger(), store, view) == []
+    same_user = [replace(b, user_id=first.wp_user_id) for b in view.bookings]
+    twice = WordPressView(view.users, same_user, view.members, view.groups)
+    found = [f for f in check_world(stack.sim.ledger(), store, twice) if f.startswith("P8")]
+    assert found == [
+        f"P8 duplicate_place: user {first.wp_user_id} has 2 bookings in group {second.group_id}"
+    ]

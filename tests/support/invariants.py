@@ -24,6 +24,12 @@ Promises (DESIGN §3) and what is checked:
    seat was gone) matches an approved sale of the intent's cart in amount and currency, and no
    intent claims a payment PayTabs does not have: a forged or tampered notification moved nothing.
 
+7. PayTabs is the ledger (``sidecar.ledger``): with ``settled=True``, every cart balances against
+   its ended intent: a fulfilled one has exactly its own approved sale, of its amount and
+   currency, and no refund; a refunded, failed or expired one has every approved sale refunded.
+8. One place per person per group: no WordPress user has two bookings in one therapy group
+   (bookings with an allow-listed foreign prefix are the site's own and are not counted).
+
 Promise 6 (secrets) is checked by the tests that look at logs and answers, not here.
 """
 
@@ -36,7 +42,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sidecar import audit
+from sidecar import audit, ledger
 from sidecar.confirmation import mismatch
 from sidecar.paytabs import Transaction
 from sidecar.repository import Intent
@@ -227,6 +233,8 @@ def check_world(
         *world.at_most_once(),
         *world.within_capacity(),
         *world.payments_match_paytabs(),
+        *world.carts_balance(settled),
+        *world.one_place_per_person(),
     ]
     return found
 
@@ -450,6 +458,23 @@ class _World:
         for intent in self.store.intents:
             if intent.state in CLAIMS_PAYMENT and not self.paid(intent.ref):
                 yield f"P5 state_without_sale: {intent.ref} is {intent.state} but PayTabs has no approved sale"
+
+    # promise 7
+    def carts_balance(self, settled: bool) -> Iterator[str]:
+        if not settled:
+            return  # a second sale's refund, or the intent's own, may still be on its way
+        for intent in self.store.intents:
+            for problem in ledger.balance_problems(intent, self.by_cart.get(intent.ref, [])):
+                yield f"P7 cart_unbalanced: {intent.ref}: {problem}"
+
+    # promise 8
+    def one_place_per_person(self) -> Iterator[str]:
+        places = Counter(
+            (b.user_id, b.group_id) for b in self.wp.bookings if not self.is_foreign(b.intent_ref)
+        )
+        for (user_id, group_id), n in sorted(places.items()):
+            if n > 1:
+                yield f"P8 duplicate_place: user {user_id} has {n} bookings in group {group_id}"
 
     def _name(self, intent_id: int) -> str:
         intent = self.intents_by_id.get(intent_id)

@@ -12,7 +12,11 @@ log = logging.getLogger(__name__)
 
 
 def alert(services: Services, kind: str, intent_ref: str, message: str) -> None:
-    """Tell the operator about ``kind`` (needs_attention, refunded, unfulfilled) for an intent.
+    """Tell the operator about ``kind`` for an intent.
+
+    Kinds: needs_attention, refunded, unfulfilled, payment_mismatch (PayTabs took another amount
+    or currency: refunding it), refunded_at_paytabs (the sale was refunded in PayTabs' dashboard
+    before the sidecar confirmed it), extra_sale_refunded (a cart's second sale was given back).
 
     Alerts never raise: a failing alert channel must not stop a refund or a fulfilment. It is
     logged at ERROR so the journal still carries it.

@@ -242,7 +242,15 @@ def _pick(row: dict[str, Any], names: Any) -> dict[str, Any]:
 STEPS = {"checkout": 0, "notification": 1, "confirm": 2, "fulfil": 3, "refund": 4, "email": 5}
 EVENT_STEP = {
     **dict.fromkeys(
-        ("payment_confirmed", "payment_confirmed_no_seat", "payment_failed"), "confirm"
+        (
+            "payment_confirmed",
+            "payment_confirmed_no_seat",
+            "payment_failed",
+            "payment_mismatched",
+            "refunded_at_paytabs",
+            "partly_refunded_at_paytabs",
+        ),
+        "confirm",
     ),
     **dict.fromkeys(("fulfilment_started", "fulfilment_done", "fulfilment_gave_up"), "fulfil"),
     "fulfilment_impossible": "fulfil",

@@ -21,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.sandbox import wordpress_pages as pages
+from sidecar.sandbox.wordpress_login import add_login_form
 from sidecar.sandbox.wordpress_rest import AUTH_COOKIE, AUTH_COOKIE_SECONDS, RestApi, site_url
 from wp_bridge.errors import UserAlreadyExists
 from wp_bridge.fake import FakeWordPress
@@ -83,6 +84,7 @@ def create_wordpress_app(
         return pages.thank_you_page(record.email if record else None, _group_names(fake, record))
 
     _add_demo_login(app, fake, shared_secret)
+    add_login_form(app, fake, api, shared_secret, AUTH_COOKIE)
     return app
 
 

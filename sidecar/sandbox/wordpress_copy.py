@@ -110,10 +110,12 @@ STATUS_SCRIPT = Markup(
     "if(!r.ok){throw new Error('HTTP '+r.status);}return r.json();})"
     ".then(function(d){if(!d||stopped){return;}box.setAttribute('data-state',d.state);"
     "if(!(c.failed&&(d.state==='awaiting_payment'||d.state==='payment_failed'))){say(d.message);}"
-    "var next=safe(d.login_url)?d.login_url:(safe(d.redirect_url)?d.redirect_url:null);"
+    "var ways=c.loggedIn?[d.redirect_url]:[d.login_url,d.login_page_url,d.redirect_url];"
+    "var next=ways.filter(safe)[0]||null;"
     "if(next){stop(false);window.location.assign(next);return;}"
     "if(c.bad.indexOf(d.state)!==-1&&back){back.hidden=false;}"
     "if(d.done){stop(d.state!=='fulfilled');return;}later();})"
     ".catch(function(){if(!c.failed){say(c.texts.retrying);}later();});}"
+    "window.addEventListener('pageshow',function(e){if(e.persisted){window.location.reload();}});"
     "poll();})();"
 )

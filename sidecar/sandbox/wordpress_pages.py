@@ -268,7 +268,8 @@ def status_page(
         BACK_TEXT,
     )
     config = {"statusUrl": status_url, "interval": 1000, "maxWaitMs": 15 * 60 * 1000}
-    config.update(failed=failed, texts=STATUS_TEXTS, bad=list(BAD_STATES))
+    # A buyer logged in already goes to the thank-you page, never through a spent login link.
+    config.update(failed=failed, texts=STATUS_TEXTS, bad=list(BAD_STATES), loggedIn=bool(who))
     body += _script(config)
     refresh = Markup("")
     if not stopped:

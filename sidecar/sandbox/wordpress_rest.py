@@ -15,8 +15,10 @@ from typing import Any, TypeGuard
 from flask import Response, jsonify, request
 
 from sidecar.sandbox import wordpress_pages as pages
+from sidecar.sandbox.wordpress_login import spent_grant_redirect
 from wp_bridge.errors import PERMANENT_SERVER_CODES, WPBridgeError, WPConnectionError
 from wp_bridge.fake import FakeWordPress
+from wp_bridge.fake_records import UserRecord
 from wp_bridge.models import INTENT_META_KEY
 from wp_bridge.tokens import InvalidToken, sign_token, verify_token
 
@@ -291,26 +293,46 @@ class RestApi:
     # --- login ------------------------------------------------------------------------------
 
     def login(self) -> Response:
-        """GET bridge login: exchange a single-use grant for the auth cookie."""
+        """GET bridge login: exchange a single-use grant for the auth cookie.
+
+        Only the user the grant's intent created; a spent (used or expired) grant sends the
+        browser on instead of showing an error, as the bridge plugin does.
+        """
         now = self.fake.clock()
+        grant = request.args.get("grant", "")
         try:
-            payload = verify_token(request.args.get("grant", ""), self.secret, typ="login", now=now)
+            payload = verify_token(grant, self.secret, typ="login", now=now)
         except InvalidToken as exc:
+            # A genuine grant past its expiry only chooses where the browser goes (now=0).
+            expired = None
+            if exc.reason == "expired":
+                expired = self._grant_user(verify_token(grant, self.secret, typ="login", now=0))
+            if expired is not None:
+                return spent_grant_redirect(site_url(), expired, self.logged_in_user_id())
             return _refused(f"This login link is not valid ({exc.reason}).")
-        jti, uid = payload.get("jti"), payload.get("uid")
+        jti = payload.get("jti")
         if payload["exp"] - now > MAX_LOGIN_TTL or not isinstance(jti, str) or not jti:
             return _refused("This login link is not valid.")
-        with self.lock:
-            if jti in self.used_jtis:
-                return _refused("This login link was already used.")
-            self.used_jtis.add(jti)
-        record = self.fake.user_record(uid) if _is_id(uid) else None
+        record = self._grant_user(payload)
         if record is None:
-            return _refused("This login link names no user of this site.")
+            return _refused("This login link cannot be used for this account.")
+        with self.lock:
+            used = jti in self.used_jtis
+            self.used_jtis.add(jti)
+        if used:
+            return spent_grant_redirect(site_url(), record, self.logged_in_user_id())
         response = Response(status=302, headers={"Location": f"{site_url()}/thank-you/"})
         cookie = {"typ": "sandbox_auth", "uid": record.id, "exp": int(now) + AUTH_COOKIE_SECONDS}
         response.set_cookie(AUTH_COOKIE, sign_token(cookie, self.secret), httponly=True)
         return response
+
+    def _grant_user(self, payload: dict[str, Any]) -> UserRecord | None:
+        """Return the user a grant names when the grant's intent created it (meta = ref)."""
+        uid, ref = payload.get("uid"), payload.get("ref")
+        record = self.fake.user_record(uid) if _is_id(uid) else None
+        if record is None or not isinstance(ref, str) or not ref or record.intent_ref != ref:
+            return None
+        return record
 
     def logged_in_user_id(self) -> int:
         """Return the user id of a valid sandbox auth cookie, or 0."""

@@ -1,4 +1,4 @@
-"""The retention sweep deletes logged notifications that matched no intent (junk, other sites)."""
+"""The notification log: migration 0004, and the retention sweep deleting what matched no intent."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from sidecar import repository as repo
 from sidecar import sweeps
-from sidecar.db import Database, migrate
+from sidecar.db import Database, migrate, migration_files, split_statements
 
 
 def post_junk_ipn(stack: Any) -> None:
@@ -69,3 +69,33 @@ def test_sweep_retention_finds_unmatched_notifications_through_the_index(tmp_pat
     db.close()
     details = " ".join(str(row["detail"]) for row in plan)
     assert "ix_notifications_intent_received" in details and "TEMP B-TREE" not in details
+
+
+def test_db_migration_0004_keeps_notifications_logged_before_it(database_url: str) -> None:
+    db = Database(database_url)
+    with db.transaction() as tx:
+        tx.execute(
+            "CREATE TABLE schema_migrations ("
+            " version VARCHAR(64) NOT NULL PRIMARY KEY, applied_at DOUBLE NOT NULL)"
+        )
+    for version, path in migration_files(db.dialect):  # a store from before 0004, as migrated
+        if version >= "0004":
+            break
+        with db.transaction() as tx:
+            for statement in split_statements(path.read_text(encoding="utf-8")):
+                tx.execute(statement)
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", (version, 0.0)
+            )
+    with db.transaction() as tx:
+        tx.execute(
+            "INSERT INTO notifications (intent_id, channel, signature_ok, outcome, body, headers,"
+            " received_at) VALUES (NULL, 'ipn', 0, 'invalid_signature', ?, '{}', 1.0)",
+            ("x" * 40_000,),
+        )
+    assert "0004_notification_digest" in migrate(db)
+    with db.transaction() as tx:
+        row = tx.one("SELECT * FROM notifications")
+    db.close()
+    assert row is not None and len(row["body"]) == 40_000
+    assert row["body_sha256"] is None and row["body_length"] is None

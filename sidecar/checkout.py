@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sidecar import repository as repo
+from sidecar import seats
 from sidecar.errors import (
     CheckoutRejected,
     DuplicateRow,
@@ -35,7 +36,7 @@ from sidecar.states import Event, State
 from sidecar.transitions import apply_event
 from sidecar.validation import CheckoutForm
 from wp_bridge import errors as wp_errors
-from wp_bridge.models import GroupInfo
+from wp_bridge.models import Booking, GroupInfo
 from wp_bridge.tokens import InvalidToken, verify_token
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,13 @@ def start_checkout(services: Services, form: CheckoutForm, *, client_ip: str) ->
     email = buyer.email if buyer.user_id else form.email
     if not buyer.user_id:
         _refuse_existing_account(services, email)
+    bookings = _load_bookings(services, group.id)
+    seats.refuse_booked_member(buyer.user_id, bookings)
     values = _intent_values(services, form, group, buyer, email, secret, client_ip)
-    intent = _hold_seat_and_store(services, form, group, values, secret)
+    try:
+        intent = _hold_seat_and_store(services, form, group, bookings, values, secret)
+    except _Replayed as replayed:
+        return replayed.result
     return _create_payment_page(services, intent, form, secret)
 
 
@@ -128,21 +134,43 @@ def _replay_if_resubmitted(
                     "idempotency_key",
                     409,
                 )
-            if intent.redirect_url or intent.state != State.AWAITING_PAYMENT:
-                hashes = intent.browser_secret_hash.split(",")[-(MAX_BROWSER_SECRETS - 1) :]
-                repo.update_intent(
-                    tx,
-                    intent.id,
-                    services.clock(),
-                    browser_secret_hash=",".join([*hashes, hash_secret(secret)]),
-                )
-                target = intent.redirect_url if intent.state == State.AWAITING_PAYMENT else None
-                return CheckoutResult(intent, target or status_page_url(intent), secret)
+            if intent.redirect_url or intent.tran_ref or intent.state != State.AWAITING_PAYMENT:
+                return _replay(services, tx, intent, secret)
         if time.monotonic() > deadline:
             raise PaymentProviderUnavailable(
                 "the first submission of this form is still being processed"
             )
         time.sleep(0.1)  # the first submission is still talking to PayTabs
+
+
+def _replay(services: Services, tx: Any, intent: Intent, secret: str) -> CheckoutResult:
+    """Send a re-posted form where its intent stands; only a payable intent binds a new browser.
+
+    A double click may lose the first answer's cookie, so while the page can still be paid the
+    second browser secret is added. Once the intent is paid or ended the form is only a form:
+    whoever re-posts it gets the status page without a secret, never a login.
+    """
+    if intent.state != State.AWAITING_PAYMENT:
+        return CheckoutResult(intent, status_page_url(intent), "")
+    hashes = intent.browser_secret_hash.split(",")[-(MAX_BROWSER_SECRETS - 1) :]
+    repo.update_intent(
+        tx,
+        intent.id,
+        services.clock(),
+        browser_secret_hash=",".join([*hashes, hash_secret(secret)]),
+    )
+    return CheckoutResult(intent, intent.redirect_url or status_page_url(intent), secret)
+
+
+def _load_bookings(services: Services, group_id: int) -> list[Booking]:
+    """Return WordPress's bookings of the group (for seats and for one place per person)."""
+    try:
+        return services.wordpress.list_bookings(group_id)
+    except wp_errors.WPBridgeError as exc:
+        log.warning("group bookings unavailable: %s", type(exc).__name__)
+        raise WordPressUnavailable(
+            "the site could not tell us about this group; please try again shortly"
+        ) from exc
 
 
 def _load_group(services: Services, group_id: int) -> GroupInfo:
@@ -222,17 +250,30 @@ def _intent_values(
     }
 
 
+class _AlreadySubmitted(Exception):
+    """Under the group lock: this form's intent exists already (a double submit)."""
+
+
 def _hold_seat_and_store(
-    services: Services, form: CheckoutForm, group: GroupInfo, values: dict[str, Any], secret: str
+    services: Services,
+    form: CheckoutForm,
+    group: GroupInfo,
+    bookings: list[Booking],
+    values: dict[str, Any],
+    secret: str,
 ) -> Intent:
-    """Count the group's seats under its lock and store the intent, or refuse: group full."""
+    """Under the group's lock: replay a double submit, else count seats and store, or refuse."""
+    buyer = (int(values["wp_user_id"] or 0), str(values["email"]))
     try:
         with services.db.transaction() as tx:
             repo.lock_group(tx, group.id)
-            held = repo.count_unbooked_holds(tx, group.id)
-            tx.race_window()
-            if group.seats_taken + held >= group.capacity:
-                raise CheckoutRejected("group_full", "Sorry, this group is full.", "group_id", 409)
+            # The replay comes first: the buyer's own first submission must not count as the
+            # seat that makes the group full for their second.
+            if repo.find_intent_by_idempotency_key(tx, form.idempotency_key) is not None:
+                raise _AlreadySubmitted
+            seats.hold_seat_or_refuse(
+                tx, group.id, group.capacity, bookings, buyer, values["created_at"]
+            )
             intent_id = repo.insert_intent(tx, values)
             repo.insert_transition(
                 tx,
@@ -245,14 +286,22 @@ def _hold_seat_and_store(
                 now=values["created_at"],
             )
             intent = repo.get_intent(tx, intent_id)
-    except DuplicateRow:
+    except (DuplicateRow, _AlreadySubmitted):
         # The same form arrived twice at once and the other submission stored it first.
         replay = _replay_if_resubmitted(services, form, secret)
         if replay is None:
             raise
-        return replay.intent
+        raise _Replayed(replay) from None
     assert intent is not None
     return intent
+
+
+class _Replayed(Exception):
+    """A double submit found its first submission's intent: answer as the replay does."""
+
+    def __init__(self, result: CheckoutResult) -> None:
+        super().__init__("replayed")
+        self.result = result
 
 
 def _page_request(services: Services, intent: Intent, form: CheckoutForm) -> PageRequest:
@@ -282,21 +331,24 @@ def _create_payment_page(
     services: Services, intent: Intent, form: CheckoutForm, secret: str
 ) -> CheckoutResult:
     """Create the PayTabs page (or adopt the transaction PayTabs already has for this cart)."""
-    if intent.redirect_url:  # a replayed submission that raced us to the insert
-        return CheckoutResult(intent, intent.redirect_url, secret)
     try:
         outcome = create_page_or_recover(services.paytabs(), _page_request(services, intent, form))
     except PayTabsError as exc:
-        _fail_intent(services, intent, exc)
+        _fail_intent(services, intent, "paytabs_page_failed", detail=type(exc).__name__)
         if isinstance(exc, PayTabsAuthError):
             services.credentials.forget()
         if isinstance(exc, PayTabsDuplicateRequest):
             raise PaymentProviderUnavailable(
                 "PayTabs is still processing an earlier attempt; please try again in two minutes"
             ) from exc
-        raise PaymentProviderUnavailable(
-            "the payment page could not be opened; please try again shortly"
-        ) from exc
+        raise PaymentProviderUnavailable(_NOTHING_CHARGED) from exc
+    if not isinstance(outcome, PageCreated) and not outcome.is_approved:
+        # PayTabs made a page whose address we never received: nobody can pay it. Release the
+        # seat now and say so, rather than hold it for a page that does not exist for the buyer.
+        _fail_intent(
+            services, intent, "paytabs_page_lost", detail=outcome.status, tran_ref=outcome.tran_ref
+        )
+        raise PaymentProviderUnavailable(_NOTHING_CHARGED)
     now = services.clock()
     with services.db.transaction() as tx:
         if isinstance(outcome, PageCreated):
@@ -304,7 +356,7 @@ def _create_payment_page(
                 tx, intent.id, now, tran_ref=outcome.tran_ref, redirect_url=outcome.redirect_url
             )
             target = outcome.redirect_url
-        else:  # PayTabs already had a transaction for this cart: confirm it instead of paying twice
+        else:  # PayTabs already has an approved sale for this cart: confirm it, never pay twice
             repo.update_intent(tx, intent.id, now, tran_ref=outcome.tran_ref)
             repo.enqueue_job(tx, intent_id=intent.id, kind="confirm", now=now)
             target = status_page_url(intent)
@@ -313,9 +365,26 @@ def _create_payment_page(
     return CheckoutResult(fresh, target, secret)
 
 
-def _fail_intent(services: Services, intent: Intent, exc: PayTabsError) -> None:
-    """Release the seat of an intent whose payment page could not be made."""
-    log.warning("PayTabs page creation failed for %s: %s", intent.ref, type(exc).__name__)
+_NOTHING_CHARGED = (
+    "The payment page could not be opened. Nothing was charged; please try again in a few minutes."
+)
+
+
+def _fail_intent(
+    services: Services,
+    intent: Intent,
+    reason: str,
+    *,
+    detail: str = "",
+    tran_ref: str | None = None,
+) -> None:
+    """Release the seat of an intent whose payment page could not be made (or reached).
+
+    The form's idempotency key is freed too, so the buyer's next submission of the same form
+    starts a fresh registration instead of finding this dead one. A late A for the lost page
+    still reaches the intent by its cart (payment_failed -> paid, or a refund).
+    """
+    log.warning("PayTabs page unusable for %s: %s", intent.ref, reason)
     with services.db.transaction() as tx:
         apply_event(
             tx,
@@ -323,8 +392,10 @@ def _fail_intent(services: Services, intent: Intent, exc: PayTabsError) -> None:
             Event.PAYMENT_FAILED,
             source="checkout",
             now=services.clock(),
-            detail=f"page creation failed: {type(exc).__name__}",
-            state_reason="paytabs_page_failed",
+            detail=f"payment page unusable: {reason} {detail}".strip(),
+            state_reason=reason,
+            idempotency_key=None,
+            **({"tran_ref": tran_ref} if tran_ref else {}),
         )
 
 

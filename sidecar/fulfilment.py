@@ -162,7 +162,12 @@ def _book(services: Services, intent: Intent) -> Intent:
         booking = services.wordpress.book_session(
             intent_ref=intent.ref, group_id=intent.group_id, user_id=intent.wp_user_id
         )
-    except (wp_errors.GroupFull, wp_errors.GroupClosed, wp_errors.GroupNotFound) as exc:
+    except (
+        wp_errors.GroupFull,
+        wp_errors.GroupClosed,
+        wp_errors.GroupNotFound,
+        wp_errors.AlreadyBooked,  # the member has a place already (another intent): refund this one
+    ) as exc:
         raise FulfilmentImpossible(type(exc).__name__) from exc
     crash_point(services, "after_wp_booking_returned")
     return _record(services, intent, "booking", booking_id=booking.id)
@@ -197,7 +202,12 @@ def _move_to_refund(services: Services, intent: Intent, reason: str) -> None:
 
 
 def _reason_code(reason: str) -> str:
-    return {"GroupFull": "group_full", "GroupClosed": "group_closed"}.get(reason, "group_not_found")
+    codes = {
+        "GroupFull": "group_full",
+        "GroupClosed": "group_closed",
+        "AlreadyBooked": "already_registered",
+    }
+    return codes.get(reason, "group_not_found")
 
 
 def on_gave_up(services: Services, job: Job, error: str) -> None:

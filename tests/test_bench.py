@@ -56,7 +56,8 @@ def processes_using(path: Path) -> list[str]:
 
 def test_quick_bench_prints_every_row_and_cleans_up() -> None:
     require_component(
-        mariadb.available(), "MariaDB server binaries not installed (apt-get install mariadb-server)"
+        mariadb.available(),
+        "MariaDB server binaries not installed (apt-get install mariadb-server)",
     )
     # A short temp dir: MariaDB's socket path must stay under 108 characters.
     scratch = Path(tempfile.mkdtemp(prefix="bench-smoke-"))

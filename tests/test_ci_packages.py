@@ -56,7 +56,11 @@ def scanned_files() -> list[Path]:
     files = []
     for folder in SCANNED:
         for path in (ROOT / folder).rglob("*"):
-            if path.is_file() and path.suffix in {".py", ".sh", ".php", ""} and path.name != "packages.txt":
+            if (
+                path.is_file()
+                and path.suffix in {".py", ".sh", ".php", ""}
+                and path.name != "packages.txt"
+            ):
                 files.append(path)
     return files
 
@@ -85,7 +89,9 @@ def test_ci_packages_no_script_installs_packages_of_its_own() -> None:
         if path.name == "packages.sh":
             continue
         for line in path.read_text(errors="replace").splitlines():
-            if re.search(r"^\s*(apt-get|apt) install\b", line) or re.search(r"^\s*PACKAGES=\(", line):
+            if re.search(r"^\s*(apt-get|apt) install\b", line) or re.search(
+                r"^\s*PACKAGES=\(", line
+            ):
                 offenders.append(f"{path.relative_to(ROOT)}: {line.strip()}")
     assert not offenders, offenders
 
@@ -94,9 +100,22 @@ def test_ci_packages_no_script_installs_packages_of_its_own() -> None:
 def closure(packages: frozenset[str]) -> set[str]:
     """The listed packages and everything they depend on (recommends excluded, as CI installs)."""
     done = subprocess.run(
-        ["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
-         "--no-breaks", "--no-replaces", "--no-enhances", *sorted(packages)],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            "apt-cache",
+            "depends",
+            "--recurse",
+            "--no-recommends",
+            "--no-suggests",
+            "--no-conflicts",
+            "--no-breaks",
+            "--no-replaces",
+            "--no-enhances",
+            *sorted(packages),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     names = set(packages)
     for line in done.stdout.splitlines():
@@ -124,7 +143,9 @@ def owner(program: str) -> str | None:
 def test_ci_packages_every_program_the_tests_run_comes_from_the_list() -> None:
     if shutil.which("dpkg") is None or shutil.which("apt-cache") is None:
         if IN_CI:
-            pytest.fail("dpkg and apt-cache are needed to check .ci/packages.txt (CI runs on Debian)")
+            pytest.fail(
+                "dpkg and apt-cache are needed to check .ci/packages.txt (CI runs on Debian)"
+            )
         pytest.skip("not a Debian machine: the package check needs dpkg and apt-cache")
     wanted = closure(frozenset(listed_packages()))
     found = {program: owner(program) for program in PROGRAMS}

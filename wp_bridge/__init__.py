@@ -2,6 +2,7 @@
 
 from wp_bridge.client import WordPressClient
 from wp_bridge.errors import (
+    AlreadyBooked,
     GroupClosed,
     GroupFull,
     GroupNotFound,
@@ -21,6 +22,7 @@ from wp_bridge.models import Booking, GroupInfo, WPUser
 from wp_bridge.tokens import InvalidToken
 
 __all__ = [
+    "AlreadyBooked",
     "Booking",
     "FakeWordPress",
     "FakeWordPressClient",

@@ -145,6 +145,13 @@ class GroupClosed(WPConflict):
     permanent = True
 
 
+class AlreadyBooked(WPConflict):
+    """The user already has a booking in this therapy group (another intent): one place each."""
+
+    transient = False
+    permanent = True
+
+
 class GroupNotFound(WPNotFound):
     """The therapy group (or its BuddyPress group) does not exist."""
 
@@ -161,6 +168,7 @@ _CODE_CLASSES: dict[str, type[WPBridgeError]] = {
     "user_login_too_long": WPBadRequest,
     "therapy_group_full": GroupFull,
     "therapy_group_closed": GroupClosed,
+    "therapy_already_booked": AlreadyBooked,
     "therapy_group_not_found": GroupNotFound,
     "bp_rest_group_invalid_id": GroupNotFound,
     "therapy_user_not_found": UserNotFound,

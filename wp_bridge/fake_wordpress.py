@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from wp_bridge.errors import (
+    AlreadyBooked,
     GroupClosed,
     GroupFull,
     GroupNotFound,
@@ -263,6 +264,11 @@ class FakeWordPress:
             if not info.open:
                 message = "This group is closed."
                 raise GroupClosed(message, http_status=409, code="therapy_group_closed")
+            if any(
+                b.group_id == info.id and b.user_id == int(user_id) for b in self._bookings.values()
+            ):
+                message = "This member already has a place in this group."
+                raise AlreadyBooked(message, http_status=409, code="therapy_already_booked")
             if info.seats_taken >= info.capacity:
                 message = "This group is full."
                 raise GroupFull(message, http_status=409, code="therapy_group_full")

@@ -12,7 +12,15 @@ from typing import Any
 
 from sidecar.db import Tx
 from sidecar.errors import DuplicateRow
-from sidecar.repository.rows import INTENT_COLUMNS, SEAT_STATES, Intent, db_value, placeholders
+from sidecar.repository.rows import (
+    INTENT_COLUMNS,
+    SEAT_CLAUSE,
+    SEAT_PARAMS,
+    Intent,
+    SeatHolder,
+    db_value,
+    placeholders,
+)
 from sidecar.states import State
 
 
@@ -107,15 +115,32 @@ def count_unbooked_holds(tx: Tx, group_id: int, *, exclude_intent_id: int | None
 
     Call with the group lock held: it is a locking read's partner, never a snapshot.
     """
-    sql = (
-        f"SELECT COUNT(*) AS n FROM intents WHERE group_id = ? AND booking_id IS NULL"
-        f" AND state IN ({placeholders(SEAT_STATES)})"
-    )
-    params: list[Any] = [group_id, *SEAT_STATES]
+    sql = f"SELECT COUNT(*) AS n FROM intents WHERE group_id = ? AND booking_id IS NULL AND {SEAT_CLAUSE}"
+    params: list[Any] = [group_id, *SEAT_PARAMS]
     if exclude_intent_id is not None:
         sql += " AND id <> ?"
         params.append(exclude_intent_id)
     return int(tx.scalar(sql, params) or 0)
+
+
+def list_seat_holders(tx: Tx, group_id: int) -> list[SeatHolder]:
+    """Return every intent holding a seat of the group, booked or not (call under the group lock)."""
+    rows = tx.all(
+        "SELECT id, ref, state, wp_user_id, email, hold_expires_at FROM intents"
+        f" WHERE group_id = ? AND {SEAT_CLAUSE} ORDER BY id",
+        [group_id, *SEAT_PARAMS],
+    )
+    return [
+        SeatHolder(
+            id=int(r["id"]),
+            ref=str(r["ref"]),
+            state=State(r["state"]),
+            wp_user_id=int(r["wp_user_id"]) if r["wp_user_id"] is not None else None,
+            email=(r["email"] or "").lower(),
+            hold_expires_at=float(r["hold_expires_at"]),
+        )
+        for r in rows
+    ]
 
 
 def list_intents_in_states(

@@ -10,6 +10,18 @@ from sidecar.states import SEAT_HOLDING, State
 
 
 @dataclass(frozen=True)
+class SeatHolder:
+    """An intent that counts against its group's capacity, with what the seat rules need."""
+
+    id: int
+    ref: str
+    state: State
+    wp_user_id: int | None
+    email: str
+    hold_expires_at: float
+
+
+@dataclass(frozen=True)
 class Intent:
     """One registration attempt: the buyer, the group, the payment and the fulfilment steps."""
 
@@ -95,6 +107,19 @@ class Job:
 
 INTENT_COLUMNS = [f.name for f in fields(Intent) if f.name != "id"]
 SEAT_STATES = tuple(s.value for s in SEAT_HOLDING)
+# needs_attention holds its seat while the money is kept for a place (waiting to be fulfilled);
+# an intent parked because its refund failed is leaving the group and does not.
+SEAT_RELEASED_REASONS = ("refund_failed",)
+SEAT_CLAUSE = (
+    f"(state IN ({', '.join('?' for s in SEAT_STATES if s != State.NEEDS_ATTENTION.value)})"
+    f" OR (state = ? AND (state_reason IS NULL OR state_reason NOT IN"
+    f" ({', '.join('?' for _ in SEAT_RELEASED_REASONS)}))))"
+)
+SEAT_PARAMS: tuple[str, ...] = (
+    *(s for s in SEAT_STATES if s != State.NEEDS_ATTENTION.value),
+    State.NEEDS_ATTENTION.value,
+    *SEAT_RELEASED_REASONS,
+)
 
 
 def placeholders(values: Sequence[Any]) -> str:

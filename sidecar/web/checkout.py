@@ -38,6 +38,8 @@ def checkout() -> BaseResponse:
         )
     else:
         response = redirect(result.redirect_url, code=303)
+    if not result.browser_secret:
+        return response  # a re-posted form of a paid or ended intent binds no browser
     response.set_cookie(
         browser_cookie_name(result.intent.ref),
         result.browser_secret,

@@ -166,6 +166,22 @@ def test_full_group_is_409_but_an_existing_booking_stays_200(
     assert rows[0][0] == 1
 
 
+def test_second_booking_of_a_member_in_a_group_is_409(
+    wp: WPSite, buyer: dict[str, Any], new_ref: Callable[[], str]
+) -> None:
+    """One place per person: another intent of the same user in the same group is refused."""
+    group_id = wp.group_id()
+    assert book(wp, new_ref(), group_id, buyer["id"]).status_code == 201
+    second = book(wp, new_ref(), group_id, buyer["id"])
+    assert (second.status_code, second.json()["code"]) == (409, "therapy_already_booked")
+    rows = wp.query(
+        f"SELECT COUNT(*) FROM {wp.prefix}therapy_sidecar_bookings WHERE group_id = %s"
+        " AND user_id = %s",
+        (group_id, buyer["id"]),
+    )
+    assert rows[0][0] == 1
+
+
 def test_concurrent_bookings_never_overfill_a_group(
     wp: WPSite, empty_small_group: int, new_ref: Callable[[], str]
 ) -> None:

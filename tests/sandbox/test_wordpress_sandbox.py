@@ -301,8 +301,11 @@ class TestBridge:
         body = {"intent_ref": "TP-1", "group_id": group.id, "user_id": user.id}
         first = browser.post(f"{BRIDGE}/bookings", json=body, headers=basic())
         again = browser.post(f"{BRIDGE}/bookings", json=body, headers=basic())
+        other = fake.add_user(username="basma", email="basma@example.test")
         full = browser.post(
-            f"{BRIDGE}/bookings", json={**body, "intent_ref": "TP-2"}, headers=basic()
+            f"{BRIDGE}/bookings",
+            json={**body, "intent_ref": "TP-2", "user_id": other.id},
+            headers=basic(),
         )
         assert (first.status_code, again.status_code, full.status_code) == (201, 200, 409)
         assert first.json is not None and first.json["created"] is True
@@ -312,6 +315,19 @@ class TestBridge:
         assert [b["intent_ref"] for b in listed.json or []] == ["TP-1"]
         by_group = browser.get(f"{BRIDGE}/bookings&group_id={group.id}", headers=basic())
         assert len(by_group.json or []) == 1
+
+    def test_booking_a_second_place_for_the_same_member_is_409(
+        self, browser: FlaskClient, fake: FakeWordPress
+    ) -> None:
+        group = fake.add_group(name="Grief", price="150.00", capacity=5)
+        user = fake.add_user(username="amira", email="amira@example.test")
+        body = {"intent_ref": "TP-1", "group_id": group.id, "user_id": user.id}
+        assert browser.post(f"{BRIDGE}/bookings", json=body, headers=basic()).status_code == 201
+        second = browser.post(
+            f"{BRIDGE}/bookings", json={**body, "intent_ref": "TP-2"}, headers=basic()
+        )
+        assert second.status_code == 409
+        assert second.json is not None and second.json["code"] == "therapy_already_booked"
 
     def test_booking_a_closed_group_is_409(self, browser: FlaskClient, fake: FakeWordPress) -> None:
         group = fake.add_group(name="Grief", price="150.00", capacity=5, open=False)

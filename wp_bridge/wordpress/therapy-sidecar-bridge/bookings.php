@@ -76,6 +76,15 @@ function list_bookings( ?string $intent_ref = null, ?int $group_id = null ): arr
 	return array_map( __NAMESPACE__ . '\\format_booking', is_array( $rows ) ? $rows : array() );
 }
 
+/** Whether the user already holds a booking in the group (under the group lock). */
+function user_has_booking( int $group_id, int $user_id ): bool {
+	global $wpdb;
+	$found = $wpdb->get_var(
+		$wpdb->prepare( 'SELECT id FROM ' . table( 'bookings' ) . ' WHERE group_id = %d AND user_id = %d LIMIT 1', $group_id, $user_id ) // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+	);
+	return null !== $found;
+}
+
 function group_lock_name( int $group_id ): string {
 	global $wpdb;
 	// GET_LOCK names are server-wide: scope them to this database and table prefix (max 64 chars).
@@ -124,6 +133,15 @@ function create_booking( string $intent_ref, int $group_id, int $user_id ) {
 			return array(
 				'booking' => $existing,
 				'created' => false,
+			);
+		}
+		// One place per person: a second intent of the same user in the same group is refused
+		// (the sidecar refunds it); the repeat of the same intent was answered above.
+		if ( user_has_booking( $group_id, $user_id ) ) {
+			return new \WP_Error(
+				'therapy_already_booked',
+				__( 'You are already registered for this group.', 'therapy-sidecar' ),
+				array( 'status' => 409 )
 			);
 		}
 		$taken = seats_taken( $group_id );

@@ -144,6 +144,8 @@ function form_error_message( string $code, string $field = '' ): string {
 		case 'already_booked':
 		case 'duplicate':
 			return 'You are already registered for this group.';
+		case 'registration_in_progress':
+			return __( 'You already started a registration for this group. Finish paying in the window where you started it, or try again in about half an hour.', 'therapy-sidecar' );
 		case 'group_full':
 		case 'therapy_group_full':
 			return 'Sorry, this group is full.';

@@ -24,7 +24,8 @@ PACKAGES_FILE = ROOT / ".ci" / "packages.txt"
 
 # Where scripts and tests name the packages they need ("(apt-get install NAME)" hints).
 SCANNED = [".ci", "scripts", "tests", "sidecar", "wp_bridge"]
-HINT = re.compile(r"apt-get install ([a-z0-9][a-z0-9.+-]+(?: [a-z0-9][a-z0-9.+-]+)*)")
+# The hints are written "(apt-get install NAME ...)" or `apt-get install NAME ...`.
+HINT = re.compile(r"[(`]apt-get install ([a-z0-9][a-z0-9.+-]+(?: [a-z0-9][a-z0-9.+-]+)*)[)`]")
 
 # Programs the scripts and tests run, by the name they look them up with.
 PROGRAMS = [

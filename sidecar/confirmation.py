@@ -6,17 +6,18 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from sidecar import ledger
+from sidecar import ledger, seats
 from sidecar import repository as repo
 from sidecar.alerts import alert
 from sidecar.jobs import Retry, crash_point, enqueue
 from sidecar.ledger import mismatch
 from sidecar.paytabs import PayTabsInvalidRequest, Transaction
-from sidecar.repository import Intent, Job
+from sidecar.repository import Intent, Job, SeatHolder
 from sidecar.services import Services
 from sidecar.states import AWAITING_CONFIRMATION, Event, State
 from sidecar.transitions import apply_event
 from wp_bridge import errors as wp_errors
+from wp_bridge.models import Booking, GroupInfo
 
 log = logging.getLogger(__name__)
 __all__ = ["cart_transactions", "find_sale", "mismatch", "run_confirmation"]
@@ -189,9 +190,10 @@ def _settle_payment(
     now = services.clock()
     event = Event.PAYMENT_CONFIRMED
     if intent.state != State.AWAITING_PAYMENT:
+        # A late payment gets its seat back only if one is free now, counted as checkout counts.
         repo.lock_group(tx, intent.group_id)
-        held = repo.count_unbooked_holds(tx, intent.group_id, exclude_intent_id=intent.id)
-        if group is None or not group.open or group.seats_taken + held >= group.capacity:
+        holders = [h for h in repo.list_seat_holders(tx, intent.group_id) if h.id != intent.id]
+        if group is None or not _seat_free(group, holders):
             event = Event.PAYMENT_CONFIRMED_NO_SEAT
     apply_event(
         tx,
@@ -208,9 +210,15 @@ def _settle_payment(
     return "paid" if event == Event.PAYMENT_CONFIRMED else "paid_no_seat"
 
 
+def _seat_free(group: tuple[GroupInfo, list[Booking]], holders: list[SeatHolder]) -> bool:
+    info, bookings = group
+    return info.open and seats.seats_in_use(holders, bookings) < info.capacity
+
+
 def _load_group_for_late_payment(services: Services, intent: Intent) -> Any:
     try:
-        return services.wordpress.get_group(intent.group_id)
+        group = services.wordpress.get_group(intent.group_id)
+        return group, services.wordpress.list_bookings(intent.group_id)
     except (wp_errors.GroupNotFound, wp_errors.GroupClosed):
         return None  # the group is gone: the late payment is refunded
     except wp_errors.WPBridgeError as exc:

@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sidecar import readiness, seats
 from sidecar import repository as repo
-from sidecar import seats
 from sidecar.errors import (
     CheckoutRejected,
     DuplicateRow,
@@ -101,6 +101,7 @@ def start_checkout(services: Services, form: CheckoutForm, *, client_ip: str) ->
     if existing is not None:
         return existing
     services.credentials.get()  # fail fast (503) before holding a seat if PayTabs cannot be used
+    readiness.require_fulfilment_ready(services)  # nobody pays while WordPress could not fulfil
     group = _load_group(services, form.group_id)
     email = buyer.email if buyer.user_id else form.email
     if not buyer.user_id:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sidecar.errors import FulfilmentUnavailable
+from sidecar.errors import FulfilmentUnavailable, WordPressUnavailable
 from sidecar.services import Services
 from wp_bridge.errors import WPBridgeError
 
@@ -32,6 +32,13 @@ def fulfilment_checks(services: Services) -> dict[str, str]:
 
 def require_fulfilment_ready(services: Services) -> None:
     """Raise FulfilmentUnavailable (503, nothing charged) while WordPress could not fulfil."""
+    try:
+        services.wordpress.rest_index()
+    except WPBridgeError as exc:
+        # WordPress does not answer at all: the same 503 as when it cannot price the group.
+        raise WordPressUnavailable(
+            "the site is not answering right now; nothing was charged, please try again shortly"
+        ) from exc
     problems = [v for v in fulfilment_checks(services).values() if not v.startswith("ok")]
     if problems:
         # Once per refused checkout; the operator's /readyz says the same.

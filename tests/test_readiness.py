@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sidecar.cli import cli
-from sidecar.errors import FulfilmentUnavailable
+from sidecar.errors import FulfilmentUnavailable, WordPressUnavailable
 from sidecar.readiness import fulfilment_checks, require_fulfilment_ready
 from tests.support.stack import Stack
 
@@ -63,7 +63,8 @@ def test_readiness_unreadable_index_is_not_ready(lone: Stack) -> None:
     lone.wp.down = True
     checks = fulfilment_checks(lone.services)
     assert all(v.startswith("unknown: WordPress's REST index") for v in checks.values())
-    with pytest.raises(FulfilmentUnavailable):
+    # WordPress not answering at all is the 503 checkout has always given for it.
+    with pytest.raises(WordPressUnavailable):
         require_fulfilment_ready(lone.services)
 
 

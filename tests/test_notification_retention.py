@@ -99,3 +99,24 @@ def test_db_migration_0004_keeps_notifications_logged_before_it(database_url: st
     db.close()
     assert row is not None and len(row["body"]) == 40_000
     assert row["body_sha256"] is None and row["body_length"] is None
+
+
+def test_sweep_retention_query_uses_the_index_on_mariadb(mariadb_url: str) -> None:
+    db = Database(mariadb_url)
+    migrate(db)
+    rows = [(i if i % 4 else None, float(i)) for i in range(1, 4001)]  # history, mostly matched
+    with db.transaction() as tx:
+        tx.conn.cursor().executemany(
+            "INSERT INTO notifications (intent_id, channel, signature_ok, outcome, received_at)"
+            " VALUES (%s, 'ipn', 1, 'queued', %s)",
+            rows,
+        )
+        tx.all("ANALYZE TABLE notifications")
+        plan = tx.all(
+            "EXPLAIN SELECT id FROM notifications WHERE intent_id IS NULL"
+            " AND received_at < ? ORDER BY received_at LIMIT ?",
+            (100.0, 10),
+        )
+    db.close()
+    assert [row["key"] for row in plan] == ["ix_notifications_intent_received"]
+    assert "filesort" not in str(plan[0]["Extra"]).lower()

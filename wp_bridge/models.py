@@ -152,26 +152,27 @@ class RestIndex:
 
     def missing(self) -> list[str]:
         """Say, in words, what fulfilment needs that the site does not serve (empty: all there)."""
-        problems = []
+        return [p for p in (self.bridge_problem(), self.buddypress_problem()) if p is not None]
+
+    def bridge_problem(self) -> str | None:
+        """Say what of the bridge plugin's routes is missing, or None when all are served."""
         if BRIDGE_NAMESPACE not in self.namespaces:
-            problems.append(
+            return (
                 f"the bridge plugin's REST namespace {BRIDGE_NAMESPACE} is missing: "
                 "is the therapy-sidecar-bridge mu-plugin installed?"
             )
-        else:
-            prefix = f"/{BRIDGE_NAMESPACE}"
-            gone = [
-                prefix + route
-                for route in BRIDGE_ROUTES
-                if not any(r.startswith(prefix + route) for r in self.routes)
-            ]
-            if gone:
-                problems.append(f"the bridge plugin does not serve {', '.join(gone)}: update it")
-        if self.buddypress_version is None:
-            problems.append(self._buddypress_problem())
-        return problems
+        prefix = f"/{BRIDGE_NAMESPACE}"
+        gone = [
+            prefix + route
+            for route in BRIDGE_ROUTES
+            if not any(served.startswith(prefix + route) for served in self.routes)
+        ]
+        return f"the bridge plugin does not serve {', '.join(gone)}: update it" if gone else None
 
-    def _buddypress_problem(self) -> str:
+    def buddypress_problem(self) -> str | None:
+        """Say what of BuddyPress's group-membership routes is missing, or None when served."""
+        if self.buddypress_version is not None:
+            return None
         present = [f"buddypress/{v}" for v in BUDDYPRESS_VERSIONS]
         present = [namespace for namespace in present if namespace in self.namespaces]
         if present:

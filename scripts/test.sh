@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole test suite: lint, type check, then pytest (unit, MariaDB, browser, real WordPress).
+# Run the whole test suite: lint, type check, the PHP coding standard (phpcs), then pytest (unit,
+# MariaDB, browser, real WordPress).
 #
 # The real-WordPress tests need Debian's wordpress package and root to set it up; without them they
 # skip locally with the reason printed (in CI, where CI=true, they fail instead of skipping).
@@ -10,6 +11,17 @@ VENV="${VENV:-.venv}"
 echo "== lint and types"
 "$VENV/bin/ruff" check .
 "$VENV/bin/mypy"
+
+# The WordPress plugin's PHP against phpcs.xml.dist (the standard and the reasons for it are there).
+echo "== phpcs (wp_bridge/wordpress against phpcs.xml.dist)"
+if command -v phpcs >/dev/null; then
+  phpcs --standard=phpcs.xml.dist
+elif [ "${CI:-}" = true ]; then
+  echo "phpcs is missing (apt-get install php-codesniffer)" >&2
+  exit 1
+else
+  echo "phpcs is not installed (apt-get install php-codesniffer): skipped here; CI fails without it"
+fi
 
 if [ "$(id -u)" = 0 ] && [ -d /usr/share/wordpress ] && command -v php >/dev/null; then
   echo "== setting up the local test WordPress (.ci/wordpress-setup.sh)"

@@ -30,9 +30,31 @@ if ( defined( 'THERAPY_SIDECAR_BRIDGE_VERSION' ) ) {
 define( 'THERAPY_SIDECAR_BRIDGE_VERSION', '1.0.0' );
 define( 'THERAPY_SIDECAR_BRIDGE_DIR', __DIR__ . '/therapy-sidecar-bridge' );
 
-foreach ( array( 'tokens', 'schema', 'groups', 'bookings', 'emails', 'login', 'shortcodes', 'rest' ) as $therapy_sidecar_module ) {
+foreach ( array( 'tokens', 'schema', 'groups', 'bookings', 'emails', 'login', 'login-form', 'shortcodes', 'rest' ) as $therapy_sidecar_module ) {
 	require_once THERAPY_SIDECAR_BRIDGE_DIR . '/' . $therapy_sidecar_module . '.php';
 }
 unset( $therapy_sidecar_module );
 
-TherapySidecar\bootstrap();
+/*
+ * Every hook of the plugin, in one place. The modules above only declare functions and constants;
+ * nothing is wired until here. (Hooks a function adds for one request only, such as the wp_mail
+ * listeners of emails.php or the login_form script of login-form.php, stay beside their code.)
+ */
+
+// rest.php: the user meta the sidecar stamps on the buyers it creates, and the plugin's tables
+// (priority 5: before anything else on init may need them); the REST routes of therapy-sidecar/v1.
+add_action( 'init', 'TherapySidecar\\on_init', 5 );
+add_action( 'rest_api_init', 'TherapySidecar\\register_routes' );
+
+// login.php: the login route answers a browser, so it is served as HTML, not JSON.
+add_filter( 'rest_pre_serve_request', 'TherapySidecar\\serve_login_html', 10, 3 );
+
+// login-form.php: wp-login.php?user_login=EMAIL, where the sidecar sends a buyer who must log in.
+add_action( 'login_form_login', 'TherapySidecar\\login_form_for_buyer' );
+
+// shortcodes.php: the two shortcodes, no-cache headers for the pages that carry them (early, before
+// any output), and the status page's script handle.
+add_shortcode( 'therapy_sidecar_form', 'TherapySidecar\\shortcode_form' );
+add_shortcode( 'therapy_sidecar_status', 'TherapySidecar\\shortcode_status' );
+add_action( 'template_redirect', 'TherapySidecar\\nocache_for_shortcode_pages', 1 );
+add_action( 'init', 'TherapySidecar\\register_status_script' );

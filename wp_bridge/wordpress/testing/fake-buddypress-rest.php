@@ -102,7 +102,7 @@ function get_group( int $group_id ) {
 		return null;
 	}
 	ensure_tables();
-	return $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . groups_table() . ' WHERE id = %d', $group_id ) ) ?: null; // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+	return $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . groups_table() . ' WHERE id = %d', $group_id ) ) ?: null; // Only table names are concatenated; values go through prepare().
 }
 
 /**
@@ -111,7 +111,7 @@ function get_group( int $group_id ) {
 function get_membership( int $group_id, int $user_id ) {
 	global $wpdb;
 	ensure_tables();
-	return $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . members_table() . ' WHERE group_id = %d AND user_id = %d', $group_id, $user_id ) ) ?: null; // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+	return $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . members_table() . ' WHERE group_id = %d AND user_id = %d', $group_id, $user_id ) ) ?: null; // Only table names are concatenated; values go through prepare().
 }
 
 /** Like groups_is_user_member(): confirmed and not banned. */
@@ -395,8 +395,8 @@ function rest_list_members( \WP_REST_Request $request ) {
 	$from     = ' FROM ' . members_table() . " m INNER JOIN {$wpdb->users} u ON u.ID = m.user_id WHERE " . implode( ' AND ', $where );
 	$per_page = (int) $request['per_page'];
 	$page     = (int) $request['page'];
-	$total    = (int) $wpdb->get_var( 'SELECT COUNT(*)' . $from ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
-	$rows     = $wpdb->get_results( 'SELECT m.*' . $from . " ORDER BY {$order}" . $wpdb->prepare( ' LIMIT %d OFFSET %d', $per_page, ( $page - 1 ) * $per_page ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+	$total    = (int) $wpdb->get_var( 'SELECT COUNT(*)' . $from ); // $from: table names, fixed clauses, integers and the prepared search.
+	$rows     = $wpdb->get_results( 'SELECT m.*' . $from . " ORDER BY {$order}" . $wpdb->prepare( ' LIMIT %d OFFSET %d', $per_page, ( $page - 1 ) * $per_page ) ); // As above; $order is one of three fixed clauses.
 
 	$context  = (string) $request['context'];
 	$response = rest_ensure_response(
@@ -420,7 +420,7 @@ function rest_list_members( \WP_REST_Request $request ) {
 function rest_get_group( \WP_REST_Request $request ) {
 	global $wpdb;
 	$group = get_group( (int) $request['id'] );
-	$count = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . members_table() . ' WHERE group_id = %d AND is_confirmed = 1 AND is_banned = 0', $group->id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+	$count = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . members_table() . ' WHERE group_id = %d AND is_confirmed = 1 AND is_banned = 0', $group->id ) ); // Only table names are concatenated; values go through prepare().
 	$data  = array(
 		'id'                 => (int) $group->id,
 		'creator_id'         => (int) $group->creator_id,
@@ -498,7 +498,7 @@ function create_group( string $name, array $args = array() ): int {
 	ensure_tables();
 	$slug   = sanitize_title( (string) ( $args['slug'] ?? $name ) );
 	$status = in_array( $args['status'] ?? 'public', array( 'public', 'private', 'hidden' ), true ) ? (string) ( $args['status'] ?? 'public' ) : 'public';
-	$found  = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . groups_table() . ' WHERE slug = %s', $slug ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+	$found  = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . groups_table() . ' WHERE slug = %s', $slug ) ); // Only table names are concatenated; values go through prepare().
 	if ( $found ) {
 		return (int) $found;
 	}
@@ -540,5 +540,5 @@ function reset_group( int $group_id ): void {
 	if ( ! $group ) {
 		return;
 	}
-	$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . members_table() . ' WHERE group_id = %d AND user_id <> %d', $group_id, (int) $group->creator_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+	$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . members_table() . ' WHERE group_id = %d AND user_id <> %d', $group_id, (int) $group->creator_id ) ); // Only table names are concatenated; values go through prepare().
 }

@@ -84,7 +84,7 @@ function send_template_email( array $args ) {
 	// Claim (template, intent_ref) first: the unique key makes a repeat a no-op.
 	$claimed = $wpdb->query(
 		$wpdb->prepare(
-			'INSERT IGNORE INTO ' . table( 'emails' ) . ' (template, intent_ref, user_id, recipient, sent_at) VALUES (%s, %s, %d, %s, %s)', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+			'INSERT IGNORE INTO ' . table( 'emails' ) . ' (template, intent_ref, user_id, recipient, sent_at) VALUES (%s, %s, %d, %s, %s)', // Only the table name is concatenated (from table()); values go through prepare().
 			$template,
 			$intent_ref,
 			$user ? (int) $user->ID : 0,

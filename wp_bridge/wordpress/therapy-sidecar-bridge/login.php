@@ -12,7 +12,7 @@
  * the grant's user, else to the login form with the user's e-mail filled in.
  * For this route the REST server's JSON output is replaced by small HTML pages (see serve_login_html).
  * wp-login.php?user_login=EMAIL (the sidecar's login_page_url) fills in the e-mail and sends a browser
- * already logged in as that user on to redirect_to (see prefill_login_form).
+ * already logged in as that user on to redirect_to (see login-form.php).
  */
 
 namespace TherapySidecar;
@@ -20,8 +20,6 @@ namespace TherapySidecar;
 defined( 'ABSPATH' ) || exit;
 
 const LOGIN_ROUTE = '/therapy-sidecar/v1/login';
-
-require_once __DIR__ . '/login-form.php';
 
 /**
  * @return array<string, mixed>|\WP_Error The verified payload (uid as int) or a 403 error.
@@ -135,7 +133,7 @@ function rest_login( \WP_REST_Request $request ) {
 	$uid      = (int) $payload['uid'];
 	$inserted = $wpdb->query(
 		$wpdb->prepare(
-			'INSERT IGNORE INTO ' . table( 'login_grants' ) . ' (jti, user_id, used_at) VALUES (%s, %d, %s)', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+			'INSERT IGNORE INTO ' . table( 'login_grants' ) . ' (jti, user_id, used_at) VALUES (%s, %d, %s)', // Only the table name is concatenated (from table()); values go through prepare().
 			$payload['jti'],
 			$uid,
 			db_now()
@@ -228,7 +226,7 @@ function serve_login_html( $served, $result, $request ) {
 	if ( $status >= 300 && $status < 400 ) {
 		$headers  = $result->get_headers();
 		$location = isset( $headers['Location'] ) ? (string) $headers['Location'] : home_url( '/' );
-		echo login_page( 'Logging you in…', '<p><a href="' . esc_url( $location ) . '">Continue</a></p>' ); // phpcs:ignore WordPress.Security.EscapeOutput
+		echo login_page( 'Logging you in…', '<p><a href="' . esc_url( $location ) . '">Continue</a></p>' ); // login_page() escapes the title; the body is escaped here.
 		return true;
 	}
 	$data = $result->get_data();
@@ -262,7 +260,7 @@ function serve_login_html( $served, $result, $request ) {
 		esc_url( wp_lostpassword_url() ),
 		esc_url( home_url( '/' ) )
 	);
-	echo login_page( $title, $links ); // phpcs:ignore WordPress.Security.EscapeOutput
+	echo login_page( $title, $links ); // login_page() escapes the title; $links is escaped above.
 	return true;
 }
 

@@ -1,6 +1,7 @@
 <?php
 /**
- * REST routes (namespace therapy-sidecar/v1), user meta, hooks. See docs/contracts.md.
+ * REST routes (namespace therapy-sidecar/v1) and the intent user meta. See docs/contracts.md.
+ * The hooks that call them are wired in therapy-sidecar-bridge.php.
  *
  *   GET  /groups/<id>                         manage_options
  *   POST /bookings {intent_ref,group_id,user_id}  manage_options
@@ -16,15 +17,9 @@ defined( 'ABSPATH' ) || exit;
 const REST_NAMESPACE = 'therapy-sidecar/v1';
 const INTENT_META    = 'therapy_sidecar_intent';
 
-function bootstrap(): void {
-	add_action( 'init', __NAMESPACE__ . '\\on_init', 5 );
-	add_action( 'rest_api_init', __NAMESPACE__ . '\\register_routes' );
-	add_filter( 'rest_pre_serve_request', __NAMESPACE__ . '\\serve_login_html', 10, 3 );
-	add_action( 'template_redirect', __NAMESPACE__ . '\\nocache_for_shortcode_pages', 1 );
-	add_shortcode( 'therapy_sidecar_form', __NAMESPACE__ . '\\shortcode_form' );
-	add_shortcode( 'therapy_sidecar_status', __NAMESPACE__ . '\\shortcode_status' );
-}
-
+/**
+ * init (priority 5; wired in therapy-sidecar-bridge.php): the intent user meta, and the plugin's tables.
+ */
 function on_init(): void {
 	register_meta(
 		'user',

@@ -283,7 +283,7 @@ function shortcode_form( $atts ): string {
 	// browser's Referer carries only the origin across sites). The sidecar accepts only this site.
 	$here = remove_query_arg(
 		array( 'error', 'field' ),
-		add_query_arg( urlencode_deep( wp_unslash( $_GET ) ), (string) get_permalink() ) // phpcs:ignore WordPress.Security.NonceVerification
+		add_query_arg( urlencode_deep( wp_unslash( $_GET ) ), (string) get_permalink() ) // No nonce: the page's own query, sent back as the form's return address.
 	);
 	$out .= sprintf( '<input type="hidden" name="form_url" value="%s">', esc_attr( $here ) );
 
@@ -322,6 +322,119 @@ function shortcode_form( $atts ): string {
 }
 
 /**
+ * The handle of the status page's script (no file: the code is inline, see status_script_source()).
+ */
+const STATUS_SCRIPT = 'therapy-sidecar-status';
+
+/**
+ * init (wired in therapy-sidecar-bridge.php): register the status page's script, in the footer, so
+ * that a [therapy_sidecar_status] can enqueue it. Its code defines therapySidecarStatus(); each
+ * shortcode adds one call with its own settings (wp_add_inline_script), so WordPress prints the
+ * code once per page and only on pages that show the shortcode with a registration to follow.
+ */
+function register_status_script(): void {
+	wp_register_script( STATUS_SCRIPT, false, array(), false, true );
+	wp_add_inline_script( STATUS_SCRIPT, status_script_source() );
+}
+
+/**
+ * The status page's script: therapySidecarStatus(c) polls c.statusUrl every c.interval ms, shows the
+ * sidecar's message in the box #c.id, and sends the browser on (login link, login form or thank-you
+ * page) when the sidecar gives a same-site or http(s) address. c is built by shortcode_status().
+ */
+function status_script_source(): string {
+	return <<<'JS'
+window.therapySidecarStatus = function (c) {
+	var box = document.getElementById(c.id);
+	if (!box || !window.fetch) {
+		return;
+	}
+	var msg = box.querySelector(".therapy-sidecar-status__message");
+	var back = box.querySelector(".therapy-sidecar-status__back");
+	var bad = ["payment_failed", "expired", "refunding", "refunded", "needs_attention"];
+	var t0 = Date.now(), stopped = false;
+	function say(s) {
+		if (typeof s === "string" && s) {
+			msg.textContent = s;
+		}
+	}
+	function stop(showBack) {
+		stopped = true;
+		box.setAttribute("data-done", "1");
+		if (showBack && back) {
+			back.hidden = false;
+		}
+	}
+	function later() {
+		if (!stopped) {
+			setTimeout(poll, c.interval);
+		}
+	}
+	function safe(u) {
+		return typeof u === "string" && /^(https?:\/\/|\/(?!\/))/i.test(u);
+	}
+	function poll() {
+		if (Date.now() - t0 > c.maxWaitMs) {
+			say(c.texts.timeout);
+			stop(true);
+			return;
+		}
+		fetch(c.statusUrl, {credentials:"include", cache:"no-store", headers:{"Accept":"application/json"}})
+			.then(function (r) {
+				if (r.status === 404) {
+					say(c.texts.notFound);
+					stop(true);
+					return null;
+				}
+				if (!r.ok) {
+					throw new Error("HTTP " + r.status);
+				}
+				return r.json();
+			})
+			.then(function (d) {
+				if (!d || stopped) {
+					return;
+				}
+				// After a failed payment (c.failed) the intent awaits payment again: keep the failure sentence.
+				if (!(c.failed && d.state === "awaiting_payment")) {
+					say(d.message);
+				}
+				// Logged in already: the thank-you page, never the spent login link again.
+				var ways = c.loggedIn ? [d.redirect_url] : [d.login_url, d.login_page_url, d.redirect_url];
+				var next = ways.filter(safe)[0] || null;
+				if (next) {
+					stop(false);
+					window.location.assign(next);
+					return;
+				}
+				if (bad.indexOf(d.state) !== -1 && back) {
+					back.hidden = false;
+				}
+				if (d.done) {
+					stop(d.state !== "fulfilled");
+					return;
+				}
+				later();
+			})
+			.catch(function () {
+				if (!c.failed) {
+					say(c.texts.retrying);
+				}
+				later();
+			});
+	}
+	// Back to a page from the browser's cache: load it again, so that polling starts afresh.
+	window.addEventListener("pageshow", function (e) {
+		if (e.persisted) {
+			window.location.reload();
+		}
+	});
+	poll();
+};
+JS;
+}
+
+/**
  * [therapy_sidecar_status]
  *
  * @param array<string, string>|string $atts Shortcode attributes (registration_url, optional).
@@ -330,7 +443,7 @@ function shortcode_status( $atts ): string {
 	$atts = shortcode_atts( array( 'registration_url' => '' ), is_array( $atts ) ? $atts : array(), 'therapy_sidecar_status' );
 	mark_page_uncacheable();
 
-	// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- display only.
+	// No nonce: display only (is_valid_intent_ref() checks the value below).
 	$intent = isset( $_GET['intent'] ) && is_string( $_GET['intent'] ) ? wp_unslash( $_GET['intent'] ) : '';
 	$code   = query_key( 'code' );
 	$back   = '' !== $atts['registration_url'] ? esc_url_raw( $atts['registration_url'] ) : default_registration_url();
@@ -385,33 +498,8 @@ function shortcode_status( $atts ): string {
 	);
 	$json = wp_json_encode( $config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_UNESCAPED_SLASHES );
 
-	$out .= '<script>(function(){'
-		. 'var c=' . $json . ';'
-		. 'var box=document.getElementById(c.id);if(!box||!window.fetch){return;}'
-		. 'var msg=box.querySelector(".therapy-sidecar-status__message");'
-		. 'var back=box.querySelector(".therapy-sidecar-status__back");'
-		. 'var bad=["payment_failed","expired","refunding","refunded","needs_attention"];'
-		. 'var t0=Date.now(),stopped=false;'
-		. 'function say(s){if(typeof s==="string"&&s){msg.textContent=s;}}'
-		. 'function stop(showBack){stopped=true;box.setAttribute("data-done","1");if(showBack&&back){back.hidden=false;}}'
-		. 'function later(){if(!stopped){setTimeout(poll,c.interval);}}'
-		. 'function safe(u){return typeof u==="string"&&/^(https?:\/\/|\/(?!\/))/i.test(u);}'
-		. 'function poll(){'
-		. 'if(Date.now()-t0>c.maxWaitMs){say(c.texts.timeout);stop(true);return;}'
-		. 'fetch(c.statusUrl,{credentials:"include",cache:"no-store",headers:{"Accept":"application/json"}})'
-		. '.then(function(r){if(r.status===404){say(c.texts.notFound);stop(true);return null;}if(!r.ok){throw new Error("HTTP "+r.status);}return r.json();})'
-		. '.then(function(d){if(!d||stopped){return;}'
-		. 'if(!(c.failed&&d.state==="awaiting_payment")){say(d.message);}'
-		. 'var ways=c.loggedIn?[d.redirect_url]:[d.login_url,d.login_page_url,d.redirect_url];'
-		. 'var next=ways.filter(safe)[0]||null;'
-		. 'if(next){stop(false);window.location.assign(next);return;}'
-		. 'if(bad.indexOf(d.state)!==-1&&back){back.hidden=false;}'
-		. 'if(d.done){stop(d.state!=="fulfilled");return;}'
-		. 'later();})'
-		. '.catch(function(){if(!c.failed){say(c.texts.retrying);}later();});'
-		. '}'
-		. 'window.addEventListener("pageshow",function(e){if(e.persisted){window.location.reload();}});'
-		. 'poll();'
-		. '})();</script>';
+	// One call of the status script per shortcode, printed in the footer after the markup it looks up.
+	wp_enqueue_script( STATUS_SCRIPT );
+	wp_add_inline_script( STATUS_SCRIPT, sprintf( 'therapySidecarStatus(%s);', $json ) );
 	return $out;
 }

@@ -15,8 +15,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``test_config`` holds environment-style settings (``SIDECAR_PUBLIC_URL``...) and, for tests and
     the demo, ready-made services under lower-case keys (``clock``, ``wordpress``, ``db``...).
     """
-    from sidecar.config import load_settings
-    from sidecar.services import build_services
+    from sidecar.core.config import load_settings
+    from sidecar.core.container import build_services
     from sidecar.web import checkout, health, metrics, paytabs, status
     from sidecar.web.responses import register_error_handlers
     from sidecar.web.security import init_security
@@ -45,7 +45,7 @@ def service_overrides(
     test_config: dict[str, Any] | None, env: dict[str, str], environment: str
 ) -> dict[str, Any]:
     """Return the ready-made services from test_config plus the test-only switches of ``env``."""
-    from sidecar.crashpoints import crash_hook, unsafe_test_switches
+    from sidecar.sandbox.crashpoints import crash_hook, unsafe_test_switches
 
     overrides = {k: v for k, v in (test_config or {}).items() if k.islower()}
     hook = crash_hook(env, environment)

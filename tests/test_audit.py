@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from sidecar import cli_ops
-from sidecar.audit import Discrepancy, Rules, Snapshot, find_discrepancies
-from sidecar.cli import cli
+from sidecar.cli import ops as cli_ops
+from sidecar.cli.main import cli
+from sidecar.domain.states import State
+from sidecar.ops.audit import Discrepancy, Rules, Snapshot, find_discrepancies
 from sidecar.paytabs import PayTabsServerError, Transaction
-from sidecar.repository import Intent
-from sidecar.states import State
+from sidecar.store.repository import Intent
 from wp_bridge.models import Booking, GroupInfo
 
 cli_ops.register(cli)

@@ -23,11 +23,11 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from sidecar.errors import CheckoutRejected
-from sidecar.notifications import BadNotification, parse_ipn
+from sidecar.core.errors import CheckoutRejected
+from sidecar.domain.states import State
+from sidecar.domain.validation import validate_checkout
+from sidecar.payments.notifications import BadNotification, parse_ipn
 from sidecar.paytabs import sign_ipn, sign_return
-from sidecar.states import State
-from sidecar.validation import validate_checkout
 from tests.support.invariants import assert_invariants
 from tests.support.stack import SERVER_KEY, Stack
 

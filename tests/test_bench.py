@@ -64,7 +64,7 @@ def test_quick_bench_prints_every_row_and_cleans_up() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SIDECAR_", "WP_"))}
     try:
         done = subprocess.run(
-            [sys.executable, "-c", "from sidecar.cli import main; main()", *COMMAND],
+            [sys.executable, "-c", "from sidecar.cli.main import main; main()", *COMMAND],
             capture_output=True,
             text=True,
             cwd=scratch,

@@ -12,11 +12,11 @@ import threading
 from decimal import Decimal
 from typing import Any
 
-from sidecar import repository as repo
-from sidecar.checkout import start_checkout
+from sidecar.domain.states import State
+from sidecar.domain.validation import validate_checkout
+from sidecar.payments.checkout import start_checkout
 from sidecar.paytabs import PayTabsClient, PayTabsTransportError, Transaction
-from sidecar.states import State
-from sidecar.validation import validate_checkout
+from sidecar.store import repository as repo
 from tests.support.stack import Stack
 
 JSON = {"Accept": "application/json"}

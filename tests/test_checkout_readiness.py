@@ -2,7 +2,7 @@
 
 With the bridge plugin or BuddyPress's groups routes gone, a buyer who pays ends in
 needs_attention two minutes later; so checkout answers 503 "nothing was charged" and stores
-nothing. ``sidecar.readiness.require_fulfilment_ready`` is the check checkout calls.
+nothing. ``sidecar.payments.readiness.require_fulfilment_ready`` is the check checkout calls.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ from typing import Any
 
 from click.testing import Result
 
-from sidecar import cli_ops
-from sidecar.cli import cli
-from sidecar.jobs import drain
-from sidecar.states import State
+from sidecar.cli import ops as cli_ops
+from sidecar.cli.main import cli
+from sidecar.domain.states import State
+from sidecar.jobs.runner import drain
 
 cli_ops.register(cli)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.config import ConfigError, load_settings
+from sidecar.core.config import ConfigError, load_settings
 
 GOOD = {
     "SIDECAR_PUBLIC_URL": "https://site.example/sidecar",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from sidecar.states import State
+from sidecar.domain.states import State
 from tests.support.mariadb import free_port
 from tests.support.processes import answers, start_web, start_worker, stop, wait_for
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import phpserialize
 import pytest
 
-from sidecar.config import load_settings
-from sidecar.credentials import CredentialStore, decode_option, parse_credentials
-from sidecar.errors import CredentialsUnavailable
+from sidecar.core.config import load_settings
+from sidecar.core.errors import CredentialsUnavailable
+from sidecar.store.credentials import CredentialStore, decode_option, parse_credentials
 from tests.support.wp_options import serialized_settings, write_sqlite_options
 
 KEY = "SZJNTEST-REALSTACK-FAKE-SERVERKEY"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sidecar.db import Database, migrate, migration_files
+from sidecar.store.db import Database, migrate, migration_files
 
 
 def test_db_migrate_is_idempotent(database_url: str) -> None:

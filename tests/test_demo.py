@@ -18,7 +18,7 @@ from typing import IO
 import pytest
 import requests
 
-from sidecar.demo import build_demo
+from sidecar.sandbox.demo import build_demo
 from tests.browser.flows import PERSON, hidden_value
 
 SIDECAR = str(Path(sys.executable).parent / "sidecar")

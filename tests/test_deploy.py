@@ -15,9 +15,9 @@ from types import SimpleNamespace
 import pytest
 from dotenv import dotenv_values
 
-from sidecar import config as config_module
-from sidecar import gunicorn_conf
-from sidecar.config import load_settings
+from sidecar.core import config as config_module
+from sidecar.core.config import load_settings
+from sidecar.web import gunicorn_conf
 from tests.conftest import require_component
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +150,7 @@ def test_units_are_hardened_and_run_as_the_service_user(name: str) -> None:
 
 def test_units_web_runs_gunicorn_with_the_shipped_config() -> None:
     web = unit_settings(UNITS["web"])
-    assert web["ExecStart"] == [f"{VENV_BIN}gunicorn --config python:sidecar.gunicorn_conf"]
+    assert web["ExecStart"] == [f"{VENV_BIN}gunicorn --config python:sidecar.web.gunicorn_conf"]
     assert web["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
     assert web["Type"] == ["notify"]
     assert web["Restart"] == ["on-failure"]
@@ -271,7 +271,7 @@ def test_env_example_documents_every_setting() -> None:
     source = Path(config_module.__file__).read_text()
     named = set(re.findall(r'"((?:SIDECAR|WP|PAYTABS)_[A-Z0-9_]+)"', source))
     named -= {"SIDECAR_IGNORE_DOTENV", "SIDECAR_IGNORE_ENVIRON"}
-    assert named, "no setting names found in sidecar/config.py"
+    assert named, "no setting names found in sidecar/core/config.py"
     assert named - documented == set()
     for process_setting in ("SIDECAR_WEB_WORKERS", "SIDECAR_WEB_BIND", "SIDECAR_LOG_LEVEL"):
         assert process_setting in documented

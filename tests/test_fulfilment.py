@@ -6,7 +6,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sidecar.states import State
+from sidecar.domain.states import State
 from tests.support.stack import SHARED_SECRET
 from wp_bridge.tokens import verify_token
 
@@ -33,8 +33,8 @@ def test_fulfilment_creates_one_user_one_booking_one_membership(stack: Any) -> N
 
 def test_fulfilment_is_idempotent_when_run_again(stack: Any) -> None:
     done = pay_and_fulfil(stack)
-    from sidecar import repository as repo
-    from sidecar.fulfilment import run_fulfilment
+    from sidecar.payments.fulfilment import run_fulfilment
+    from sidecar.store import repository as repo
 
     with stack.services.db.transaction() as tx:
         job = repo.find_job(tx, done.id, "fulfil")
@@ -205,7 +205,7 @@ def test_status_without_javascript_refreshes_then_sends_the_paying_browser_to_lo
 def test_fulfilment_redrive_is_refused_while_the_email_is_still_taken(stack: Any) -> None:
     import pytest
 
-    from sidecar import reconcile
+    from sidecar.ops import actions as reconcile
 
     intent = stack.paid_intent()
     other = stack.wp.add_user(username="someone", email=intent.email)

@@ -1,4 +1,4 @@
-"""The shipped deployment shape for real: `sidecar migrate`, gunicorn with sidecar.gunicorn_conf, a
+"""The shipped deployment shape for real: `sidecar migrate`, gunicorn with sidecar.web.gunicorn_conf, a
 `sidecar worker` process, driven over loopback HTTP like nginx would, against the PayTabs simulator
 and the sandbox WordPress served by the test process."""
 
@@ -32,13 +32,13 @@ NGINX_HEADERS = {
 
 
 class Gunicorn:
-    """gunicorn -c python:sidecar.gunicorn_conf as a child process, logs in files."""
+    """gunicorn -c python:sidecar.web.gunicorn_conf as a child process, logs in files."""
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
         self.out_path, self.err_path = cwd / "gunicorn.out", cwd / "gunicorn.err"
         self._out, self._err = open(self.out_path, "wb"), open(self.err_path, "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--config", "python:sidecar.gunicorn_conf"],
+            [str(BIN / "gunicorn"), "--config", "python:sidecar.web.gunicorn_conf"],
             env=env,
             cwd=cwd,
             stdout=self._out,
@@ -285,7 +285,7 @@ def test_gunicorn_serves_the_socket_systemd_hands_over(tmp_path: Path) -> None:
             *passed,
             str(BIN / "gunicorn"),
             "--config",
-            "python:sidecar.gunicorn_conf",
+            "python:sidecar.web.gunicorn_conf",
         ],
         env=env,
         cwd=tmp_path,

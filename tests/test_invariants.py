@@ -6,11 +6,11 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from sidecar import repository as repo
-from sidecar.jobs import drain
-from sidecar.repository import Intent
-from sidecar.states import Event, State
-from sidecar.transitions import apply_event
+from sidecar.domain.states import Event, State
+from sidecar.jobs.runner import drain
+from sidecar.store import repository as repo
+from sidecar.store.repository import Intent
+from sidecar.store.transitions import apply_event
 from tests.support.invariants import (
     StoreView,
     WordPressView,

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from sidecar import cli_ops, sweeps
-from sidecar.cli import cli
-from sidecar.states import State
+from sidecar.cli import ops as cli_ops
+from sidecar.cli.main import cli
+from sidecar.domain.states import State
+from sidecar.payments import sweeps
 from tests.support.invariants import assert_invariants
 
 cli_ops.register(cli)

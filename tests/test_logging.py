@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from sidecar import jobs
-from sidecar.logging_setup import (
+from sidecar.core.logs import (
     CORRELATION,
     Redactor,
     configure_logging,
@@ -20,7 +19,8 @@ from sidecar.logging_setup import (
     correlation,
     remember_server_key,
 )
-from sidecar.notifications import REJECTED_WARNING_SECONDS
+from sidecar.jobs import runner as jobs
+from sidecar.payments.notifications import REJECTED_WARNING_SECONDS
 from tests.support.stack import SERVER_KEY, SHARED_SECRET, Stack
 
 CARD = "4111 1111 1111 1111"
@@ -116,7 +116,7 @@ def test_logging_correlated_job_sets_the_intent_id() -> None:
         intent_id = 7
 
     assert run(None, Job()) == "done" and seen == [7] and CORRELATION.get() is None
-    assert hasattr(jobs.run_job, "__wrapped__"), "sidecar.jobs.run_job is correlated"
+    assert hasattr(jobs.run_job, "__wrapped__"), "sidecar.jobs.runner.run_job is correlated"
 
 
 def test_logging_worker_jobs_log_with_their_intent_id(lone: Stack, captured: io.StringIO) -> None:
@@ -124,7 +124,7 @@ def test_logging_worker_jobs_log_with_their_intent_id(lone: Stack, captured: io.
     lone.pay(intent)
     lone.deliver_ipns()
     lone.drain()
-    job_lines = [line for line in lines(captured) if line["logger"] == "sidecar.jobs"]
+    job_lines = [line for line in lines(captured) if line["logger"] == "sidecar.jobs.runner"]
     assert job_lines, "run_job logs each job"
     assert all(line.get("intent_id") == intent.id for line in job_lines)
 
@@ -251,7 +251,7 @@ def test_remember_server_key_leaves_no_cached_failure(clean_root_logger: None) -
 
     class Credentials:
         def get(self) -> None:
-            from sidecar.errors import CredentialsUnavailable
+            from sidecar.core.errors import CredentialsUnavailable
 
             calls.append("get")
             raise CredentialsUnavailable("options table unreachable")
@@ -294,11 +294,11 @@ def test_redaction_masks_url_encoded_personal_data_it_masks_in_plain_text() -> N
 
 
 def notification_lines(stream: io.StringIO, level: str) -> list[str]:
-    """Messages of sidecar.notifications at ``level`` written so far."""
+    """Messages of sidecar.payments.notifications at ``level`` written so far."""
     return [
         line["message"]
         for line in lines(stream)
-        if line["logger"] == "sidecar.notifications" and line["level"] == level
+        if line["logger"] == "sidecar.payments.notifications" and line["level"] == level
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sidecar.status import LOGIN_WINDOW_SECONDS, _mint_once
+from sidecar.payments.buyer_status import LOGIN_WINDOW_SECONDS, _mint_once
 from tests.support.stack import SHARED_SECRET
 from wp_bridge.tokens import verify_token
 

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from sidecar import sweeps
-from sidecar.errors import DatabaseUnavailable
-from sidecar.jobs import drain
-from sidecar.metrics import SETTLE_SECONDS, Histogram, Metrics, StoreCollector, classify_attempt
+from sidecar.core.errors import DatabaseUnavailable
+from sidecar.domain.states import State
+from sidecar.jobs.runner import drain
+from sidecar.ops.metrics import SETTLE_SECONDS, Histogram, Metrics, StoreCollector, classify_attempt
+from sidecar.payments import sweeps
 from sidecar.paytabs import sign_ipn
-from sidecar.states import State
 from tests.support.stack import SERVER_KEY
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

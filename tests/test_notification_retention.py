@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from sidecar import repository as repo
-from sidecar import sweeps
-from sidecar.db import Database, migrate, migration_files, split_statements
+from sidecar.payments import sweeps
+from sidecar.store import repository as repo
+from sidecar.store.db import Database, migrate, migration_files, split_statements
 
 
 def post_junk_ipn(stack: Any) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from sidecar.domain.states import State
 from sidecar.paytabs import sign_ipn, sign_return
-from sidecar.states import State
 from tests.support.stack import SERVER_KEY
 
 
@@ -158,7 +158,7 @@ def test_return_racing_ipn_gives_one_transition(stack: Any) -> None:
 def test_ipn_answers_503_when_the_database_is_down(
     stack: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sidecar.errors import DatabaseUnavailable
+    from sidecar.core.errors import DatabaseUnavailable
 
     intent = stack.start()
     body = ipn_body(intent)

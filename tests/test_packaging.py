@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sidecar import db
-from sidecar.db import MigrationsMissing, migration_files
+from sidecar.store import db
+from sidecar.store.db import MigrationsMissing, migration_files
 
 ROOT = Path(__file__).resolve().parents[1]
 

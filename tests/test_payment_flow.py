@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sidecar.jobs import drain
-from sidecar.states import State
+from sidecar.domain.states import State
+from sidecar.jobs.runner import drain
 
 
 def wp_writes(stack: Any) -> list[str]:

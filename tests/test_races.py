@@ -8,10 +8,10 @@ from typing import Any
 
 import requests
 
-from sidecar import confirmation
-from sidecar import repository as repo
-from sidecar.jobs import drain
-from sidecar.states import State
+from sidecar.domain.states import State
+from sidecar.jobs.runner import drain
+from sidecar.payments import confirmation
+from sidecar.store import repository as repo
 
 
 def run_together(*actions: Callable[[], Any]) -> list[Any]:
@@ -216,8 +216,8 @@ def test_races_three_workers_with_skip_locked_run_each_job_once(widened_stack: A
 
 def race_every_trigger_at_once(stack: Any) -> int:
     """IPN, return, sweep and an operator's reconcile for one tran_ref at the same instant."""
-    from sidecar import sweeps
-    from sidecar.jobs import enqueue
+    from sidecar.jobs.outbox import enqueue
+    from sidecar.payments import sweeps
 
     intent = stack.start()
     stack.sim.configure(ipn="drop")
@@ -265,7 +265,7 @@ def race_every_trigger_at_once(stack: Any) -> int:
 
 
 def _confirm_job(stack: Any, intent_id: int) -> Any:
-    from sidecar.jobs import enqueue
+    from sidecar.jobs.outbox import enqueue
 
     with stack.services.db.transaction() as tx:
         enqueue(stack.services, tx, intent_id, "confirm")

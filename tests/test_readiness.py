@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.cli import cli
-from sidecar.errors import FulfilmentUnavailable, WordPressUnavailable
-from sidecar.readiness import fulfilment_checks, require_fulfilment_ready
+from sidecar.cli.main import cli
+from sidecar.core.errors import FulfilmentUnavailable, WordPressUnavailable
+from sidecar.payments.readiness import fulfilment_checks, require_fulfilment_ready
 from tests.support.stack import Stack
 
 
@@ -84,7 +84,7 @@ def test_require_fulfilment_ready_raises_503_saying_nothing_was_charged(
     require_fulfilment_ready(lone.services)  # all there: no error
     lone.wp.buddypress_version = None
     with (
-        caplog.at_level(logging.WARNING, logger="sidecar.readiness"),
+        caplog.at_level(logging.WARNING, logger="sidecar.payments.readiness"),
         pytest.raises(FulfilmentUnavailable) as info,
     ):
         require_fulfilment_ready(lone.services)

@@ -13,7 +13,7 @@ from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 
 from sidecar import create_app
-from sidecar.config import ConfigError
+from sidecar.core.config import ConfigError
 from sidecar.web.security import JSON_CSP, PAGE_CSP, SQLiteStorage
 from tests.support.stack import SHARED_SECRET, Stack
 from wp_bridge.tokens import sign_token

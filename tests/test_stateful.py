@@ -694,12 +694,6 @@ def test_stateful_second_sale_refund_pending_is_followed_up(sqlite_shared: Share
     state.teardown()  # was: P2 extra_sale_kept, P7 cart_unbalanced (the second sale kept 150.00 SAR)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="product bug: a late A on a lost page (intent payment_failed, paytabs_page_lost) whose "
-    "IPN is lost is never looked for: no sweep reads the carts of payment_failed intents",
-)
 def test_stateful_late_payment_of_a_lost_page_is_found(sqlite_shared: SharedStack) -> None:
     """The long run's second break (MariaDB), shrunk by hand: the money stays at PayTabs."""
     state = on(sqlite_shared, "SQLite")()
@@ -710,4 +704,4 @@ def test_stateful_late_payment_of_a_lost_page_is_found(sqlite_shared: SharedStac
         state.promises_hold()
     finally:
         state.wake()
-    state.teardown()  # P2 paid_not_settled (payment_failed), P7 cart_unbalanced: keeps 150.00 SAR
+    state.teardown()  # was: P2 paid_not_settled (payment_failed), P7 cart_unbalanced (150.00 SAR kept)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sidecar.states import (
+from sidecar.domain.states import (
     BUYER_MESSAGES,
     FINAL,
     TRANSITIONS,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sidecar import repository as repo
-from sidecar import sweeps
-from sidecar.states import State
+from sidecar.domain.states import State
+from sidecar.payments import sweeps
+from sidecar.store import repository as repo
 
 
 def sweep_and_drain(stack: Any) -> None:

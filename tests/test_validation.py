@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sidecar.errors import CheckoutRejected
-from sidecar.validation import validate_checkout
+from sidecar.core.errors import CheckoutRejected
+from sidecar.domain.validation import validate_checkout
 
 GOOD = {
     "group_id": "3",

@@ -145,7 +145,8 @@ class WordPressClient:
     def book_session(self, *, intent_ref: str, group_id: int, user_id: int) -> Booking:
         """Take a seat for user_id; idempotent by intent_ref (a repeat has created=False).
 
-        Raises GroupFull, GroupClosed, GroupNotFound or UserNotFound.
+        Raises GroupFull, GroupClosed, GroupNotFound, UserNotFound, or AlreadyBooked when the user
+        already has a booking in the group for another intent (one place per person).
         """
         body = {"intent_ref": intent_ref, "group_id": int(group_id), "user_id": int(user_id)}
         response = self._request("POST", f"{BRIDGE}/bookings", body=body)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from sidecar.checkout import start_checkout
-from sidecar.errors import CheckoutRejected
-from sidecar.status import LOGIN_WINDOW_SECONDS
-from sidecar.validation import validate_checkout
+from sidecar.core.errors import CheckoutRejected
+from sidecar.domain.validation import validate_checkout
+from sidecar.payments.buyer_status import LOGIN_WINDOW_SECONDS
+from sidecar.payments.checkout import start_checkout
 from sidecar.web.context import services
 from sidecar.web.responses import back_to_form, error_json, wants_json
 

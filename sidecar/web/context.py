@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from sidecar.services import Services
+from sidecar.core.container import Services
 
 
 def services() -> Services:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from sidecar.health import readiness
+from sidecar.ops.health import readiness
 from sidecar.web.context import services
 
 bp = Blueprint("health", __name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from sidecar.metrics import metrics_for
+from sidecar.ops.metrics import metrics_for
 from sidecar.web.context import services
 
 bp = Blueprint("metrics", __name__)

@@ -1,4 +1,8 @@
-"""How errors become HTTP answers: every status code is decided here."""
+"""How errors become HTTP answers: the error tree's codes, error pages and JSON, in one place.
+
+Blueprints choose only their own success answers (303 to PayTabs, 200 for an IPN) and the 400 of a
+refused notification; every error raised as a ``SidecarError`` gets its status here.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from sidecar.errors import CheckoutRejected, SidecarError
+from sidecar.core.errors import CheckoutRejected, SidecarError
 
 
 def wants_json() -> bool:

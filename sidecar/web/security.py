@@ -29,8 +29,8 @@ from limits import parse_many
 from limits.storage import Storage
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sidecar.config import ConfigError, Settings
-from sidecar.logging_setup import CORRELATION, REQUEST_ID
+from sidecar.core.config import ConfigError, Settings
+from sidecar.core.logs import CORRELATION, REQUEST_ID
 from sidecar.web.responses import error_json, message_page, wants_json
 
 LIMITED_ENDPOINTS = {"checkout.checkout": "ratelimit_checkout", "status.status": "ratelimit_status"}

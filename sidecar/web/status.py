@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from sidecar.errors import IntentNotFound
-from sidecar.status import buyer_status
+from sidecar.core.errors import IntentNotFound
+from sidecar.payments.buyer_status import buyer_status
 from sidecar.web.checkout import browser_cookie_name
 from sidecar.web.context import services
 from sidecar.web.responses import message_page

@@ -1,6 +1,6 @@
 """Browser tests: Debian's headless Chromium (Playwright) against the stack `sidecar demo` runs.
 
-Each test gets its own demo stack on free ports (``sidecar.demo.build_demo``, the demo's own
+Each test gets its own demo stack on free ports (``sidecar.sandbox.demo.build_demo``, the demo's own
 builder) and its own browser context (cookies). A failed test leaves a screenshot of every page
 it had open in ``test-artifacts/``.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sidecar.demo import DemoStack, build_demo
+from sidecar.sandbox.demo import DemoStack, build_demo
 from tests.browser.flows import TIMEOUT_MS, Buyer
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import requests
 
-from sidecar import repository as repo
-from sidecar.demo import DemoStack
-from sidecar.repository import Intent
+from sidecar.sandbox.demo import DemoStack
+from sidecar.store import repository as repo
+from sidecar.store.repository import Intent
 from wp_bridge.models import GroupInfo
 
 TIMEOUT_MS = 20_000  # shared machines: generous, but every wait ends as soon as it can

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sidecar.demo import DemoStack
+from sidecar.sandbox.demo import DemoStack
 from tests.browser.flows import (
     DECLINE,
     Buyer,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sidecar.demo import DemoStack
+from sidecar.sandbox.demo import DemoStack
 from tests.browser.flows import (
     APPROVE,
     Buyer,

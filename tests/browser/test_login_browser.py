@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sidecar.demo import DemoStack
+from sidecar.sandbox.demo import DemoStack
 from tests.browser.flows import Buyer
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sidecar.demo import DemoStack
+from sidecar.sandbox.demo import DemoStack
 from sidecar.sandbox.wordpress import DEMO_MEMBER_EMAIL, ensure_demo_member
 from tests.browser.flows import (
     Buyer,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from sidecar.states import State
+from sidecar.domain.states import State
 from tests.realwp.helpers import WPSite
 from tests.support.stack import Stack
 

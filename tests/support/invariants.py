@@ -24,7 +24,7 @@ Promises (DESIGN §3) and what is checked:
    seat was gone) matches an approved sale of the intent's cart in amount and currency, and no
    intent claims a payment PayTabs does not have: a forged or tampered notification moved nothing.
 
-7. PayTabs is the ledger (``sidecar.ledger``): with ``settled=True``, every cart balances against
+7. PayTabs is the ledger (``sidecar.payments.ledger``): with ``settled=True``, every cart balances against
    its ended intent: a fulfilled one has exactly its own approved sale, of its amount and
    currency, and no refund; a refunded, failed or expired one has every approved sale refunded.
 8. One place per person per group: no WordPress user has two bookings in one therapy group
@@ -47,11 +47,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sidecar import audit, ledger
-from sidecar.confirmation import mismatch
+from sidecar.domain.states import State
+from sidecar.ops import audit
+from sidecar.payments import ledger
+from sidecar.payments.confirmation import mismatch
 from sidecar.paytabs import Transaction
-from sidecar.repository import Intent
-from sidecar.states import State
+from sidecar.store.repository import Intent
 from wp_bridge.errors import GroupNotFound
 from wp_bridge.fake_wordpress import FakeWordPress
 from wp_bridge.models import Booking, GroupInfo, WPUser

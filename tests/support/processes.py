@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-WORKER = [sys.executable, "-c", "from sidecar.cli import main; main()", "worker"]
+WORKER = [sys.executable, "-c", "from sidecar.cli.main import main; main()", "worker"]
 
 
 def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

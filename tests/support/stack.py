@@ -17,12 +17,12 @@ import requests
 from werkzeug.serving import make_server
 
 from sidecar import create_app
-from sidecar import repository as repo
-from sidecar.db import migrate
-from sidecar.jobs import drain
-from sidecar.repository import Intent
+from sidecar.core.container import Services
+from sidecar.jobs.runner import drain
 from sidecar.sandbox.paytabs_sim import PayTabsSimulator
-from sidecar.services import Services
+from sidecar.store import repository as repo
+from sidecar.store.db import migrate
+from sidecar.store.repository import Intent
 from tests.support.mariadb import free_port
 from tests.support.wp_options import serialized_settings, write_sqlite_options
 from wp_bridge.client import WordPressClient

@@ -22,12 +22,12 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, multiple, rule
 
-from sidecar import repository as repo
-from sidecar.checkout import start_checkout
-from sidecar.money import from_minor
+from sidecar.domain.money import from_minor
+from sidecar.domain.states import AWAITING_CONFIRMATION, State
+from sidecar.domain.validation import validate_checkout
+from sidecar.payments.checkout import start_checkout
 from sidecar.paytabs import PayTabsClient, PayTabsTransportError, Transaction
-from sidecar.states import AWAITING_CONFIRMATION, State
-from sidecar.validation import validate_checkout
+from sidecar.store import repository as repo
 from tests.support.invariants import faults_lifted
 from tests.support.stack import Stack
 

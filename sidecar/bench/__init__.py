@@ -1,0 +1,1 @@
+"""`sidecar bench`: the benchmark command and its parts."""

@@ -1,0 +1,1 @@
+"""Settings, the error tree, logging and the dependency container every layer shares."""

@@ -1,0 +1,1 @@
+"""What operators see and do: actions on intents, audit, health, readiness and metrics."""

@@ -1,0 +1,88 @@
+"""What the registration status page learns about an intent, and the one-time login grant.
+
+One grant per intent: the first poll of the paying browser within LOGIN_WINDOW_SECONDS of fulfilment
+mints it and stores its jti; later polls hand out the same grant until it expires and never mint a
+second. WordPress consumes the jti once, so an intent logs a browser in at most once. Afterwards the
+status page follows ``login_page_url`` (the login form with the buyer's e-mail) or the thank-you page.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sidecar.core.container import Services
+from sidecar.core.errors import IntentNotFound
+from sidecar.core.secretbox import matches_any
+from sidecar.domain.states import ENDED, State, buyer_message
+from sidecar.store import repository as repo
+from sidecar.store.repository import Intent
+from wp_bridge.login_page import login_page_url
+from wp_bridge.tokens import sign_token
+
+# The bridge refuses grants valid for more than 600 s ahead; the window ends the grant's life.
+LOGIN_WINDOW_SECONDS = 600
+
+
+def buyer_status(services: Services, ref: str, browser_secret: str | None) -> dict[str, Any]:
+    """Return the state, a message, and (to the paying browser only) the login link and page."""
+    with services.db.transaction() as tx:
+        intent = repo.find_intent_by_ref(tx, ref)
+        if intent is None:
+            raise IntentNotFound("no registration has this reference")
+        answer: dict[str, Any] = {
+            "ref": intent.ref,
+            "state": intent.state.value,
+            "message": buyer_message(intent.state),
+            "done": intent.state in ENDED,
+            "registration_url": intent.registration_url,
+        }
+        if intent.state == State.FULFILLED:
+            answer["redirect_url"] = intent.thank_you_url
+            if matches_any(browser_secret, intent.browser_secret_hash):
+                answer.update(_paying_browser_links(services, tx, intent))
+    return answer
+
+
+def _paying_browser_links(services: Services, tx: Any, intent: Intent) -> dict[str, str]:
+    """The login form with the buyer's e-mail and, while the intent's one grant lives, the grant."""
+    links: dict[str, str] = {}
+    if intent.wp_user_id is None or not intent.email:
+        return links
+    base_url = services.settings.wp_base_url
+    links["login_page_url"] = login_page_url(base_url, intent.email, intent.thank_you_url)
+    grant = _the_grant(services, tx, intent)
+    if grant is not None:
+        token = sign_token(grant, services.settings.shared_secret.reveal())
+        links["login_url"] = str(services.wordpress.login_url(token))
+    return links
+
+
+def _the_grant(services: Services, tx: Any, intent: Intent) -> dict[str, Any] | None:
+    """Return the intent's one live grant, minting it on first ask within the window; else None."""
+    if not intent.user_created or intent.wp_user_id is None or intent.fulfilled_at is None:
+        return None
+    now = services.clock()
+    if intent.login_jti is None:
+        if now >= intent.fulfilled_at + LOGIN_WINDOW_SECONDS:
+            return None
+        intent = _mint_once(tx, intent, now)
+    if intent.login_jti is None or intent.login_exp is None or now >= intent.login_exp:
+        return None
+    return {
+        "typ": "login",
+        "uid": intent.wp_user_id,
+        "ref": intent.ref,
+        "jti": intent.login_jti,
+        "exp": int(intent.login_exp),
+    }
+
+
+def _mint_once(tx: Any, intent: Intent, now: float) -> Intent:
+    """Store a jti under the row lock unless a concurrent poll already did; return the fresh row."""
+    locked = repo.find_intent_by_ref(tx, intent.ref, lock=True)
+    if locked is None or locked.login_jti is not None or locked.fulfilled_at is None:
+        return locked or intent
+    exp = float(int(locked.fulfilled_at + LOGIN_WINDOW_SECONDS))
+    repo.update_intent(tx, locked.id, now, login_jti=secrets.token_hex(16), login_exp=exp)
+    return repo.find_intent_by_ref(tx, intent.ref) or locked

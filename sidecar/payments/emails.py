@@ -1,0 +1,44 @@
+"""The email job: the buyer's mails go out through the bridge, each at most once per intent."""
+
+from __future__ import annotations
+
+from sidecar.core.container import Services
+from sidecar.domain.states import State
+from sidecar.store import repository as repo
+from sidecar.store.repository import Job
+
+
+def run_emails(services: Services, job: Job) -> str:
+    """Send the mails the intent's state calls for (set-password, confirmation, refund notice)."""
+    with services.db.transaction() as tx:
+        intent = repo.get_intent(tx, job.intent_id)
+    if intent is None:
+        return "no_intent"
+    wp = services.wordpress
+    data = {"group_name": intent.group_name, "thank_you_url": intent.thank_you_url}
+    if intent.state == State.FULFILLED:
+        if intent.user_created and intent.wp_user_id is not None:
+            # Core REST user creation sends no mail; WordPress's own set-password mail does.
+            wp.send_email(template="new_user", intent_ref=intent.ref, user_id=intent.wp_user_id)
+        if services.settings.send_booking_email:
+            wp.send_email(
+                template="booking_confirmed",
+                intent_ref=intent.ref,
+                user_id=intent.wp_user_id,
+                data=data,
+            )
+        sent = "fulfilled_mails"
+    elif intent.state == State.REFUNDED:
+        wp.send_email(
+            template="refunded",
+            intent_ref=intent.ref,
+            user_id=intent.wp_user_id,
+            to=intent.email,
+            data=data,
+        )
+        sent = "refund_mail"
+    else:
+        return "nothing_to_send"
+    with services.db.transaction() as tx:
+        repo.update_intent(tx, intent.id, services.clock(), confirmation_sent=True)
+    return sent

@@ -61,6 +61,34 @@ def wp() -> Iterator[WPSite]:
     site.session.close()
 
 
+# Lines of WordPress's debug log (WP_DEBUG_LOG, written by the setup's config) that mean one of the
+# plugins under test misbehaved.
+OUR_FILES = ("therapy-sidecar-bridge", "fake-buddypress-rest", "therapy-test-mailbox")
+
+
+@pytest.fixture(autouse=True)
+def no_php_notices_or_database_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test that used the real WordPress: its requests left no PHP notice or database
+    error from our plugins in the debug log (checked per test, so the culprit is named)."""
+    if "wp" not in request.fixturenames:
+        yield
+        return
+    site: WPSite = request.getfixturevalue("wp")
+    log_path = Path(site.env.get("WP_DEBUG_LOG", ""))
+    require(log_path.is_file(), f"WordPress debug log {log_path} not readable on this machine")
+    start = log_path.stat().st_size
+    yield
+    with log_path.open("rb") as log:
+        log.seek(start)
+        added = log.read().decode("utf-8", errors="replace")
+    problems = [
+        line
+        for line in added.splitlines()
+        if "WordPress database error" in line or any(name in line for name in OUR_FILES)
+    ]
+    assert problems == [], "the plugins under test logged problems"
+
+
 @pytest.fixture
 def new_ref() -> Callable[[], str]:
     """Fresh intent references (cleaned up after the session)."""

@@ -1,6 +1,6 @@
 """The state machine's rules for PayTabs' ledger surprises and for places (issue 10, item 11).
 
-``LedgerRules`` is mixed into ``tests/test_stateful.py``'s machine. Its rules: PayTabs takes
+``LedgerRules`` is mixed into ``tests/system/test_stateful.py``'s machine. Its rules: PayTabs takes
 another amount or currency than the cart's; a cart gets a second hosted page that is paid (or
 declined); a sale is refunded in PayTabs' dashboard, in full or in part, with no IPN; a
 logged-in WordPress member checks out (again and again, for either group) and the site books a

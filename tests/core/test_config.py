@@ -65,7 +65,7 @@ def test_config_repr_hides_secrets() -> None:
 
 def test_config_shared_secret_minimum_matches_the_bridge_and_its_admin_notice() -> None:
     # The bridge's admin notice once asked for 16 characters while both sides refuse fewer than 32.
-    bridge = Path(__file__).resolve().parent.parent / "wp_bridge" / "wordpress"
+    bridge = Path(__file__).resolve().parents[2] / "wp_bridge" / "wordpress"
     tokens = (bridge / "therapy-sidecar-bridge" / "tokens.php").read_text()
     found = re.search(r"const MIN_SECRET_LENGTH = (\d+);", tokens)
     assert found is not None

@@ -20,7 +20,7 @@ from sidecar.core.config import load_settings
 from sidecar.web import gunicorn_conf
 from tests.conftest import require_component
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UNITS = {
     name: ROOT / "systemd" / f"therapy-sidecar-{name}.service"
     for name in ("web", "worker", "migrate")

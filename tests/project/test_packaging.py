@@ -12,7 +12,7 @@ import pytest
 from sidecar.store import db
 from sidecar.store.db import MigrationsMissing, migration_files
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_packaging_wheel_carries_migrations_and_the_bridge_plugin(tmp_path: Path) -> None:
@@ -37,6 +37,8 @@ def test_packaging_wheel_carries_migrations_and_the_bridge_plugin(tmp_path: Path
         assert any(n.endswith(f"data/share/therapy-sidecar/sql/{path.name}") for n in names), path
     assert "wp_bridge/wordpress/therapy-sidecar-bridge.php" in names
     assert any(n.startswith("wp_bridge/wordpress/therapy-sidecar-bridge/") for n in names)
+    assert not [n for n in names if "wordpress/testing" in n], "test-only plugin in the wheel"
+    assert not [n for n in names if n.startswith("tests/")]
 
 
 def test_packaging_missing_migrations_are_an_error_not_up_to_date(

@@ -21,7 +21,7 @@ registration whose sale was refunded at PayTabs after its place was given.
 Crashes are in-process stand-ins for SIGKILL: a job is claimed and never released (or its
 handler is stopped by an exception no handler catches at one of the named crash points), so its
 lease has to run out before the next drain takes it over. The real SIGKILL tests, with worker
-processes, are in ``tests/test_crash_recovery.py``. A frozen worker is a thread stopped at a
+processes, are in ``tests/jobs/test_crash_recovery.py``. A frozen worker is a thread stopped at a
 crash point; it holds no transaction there.
 
 One stack per database serves every example (its servers are shared; a stack costs about 0.5 s
@@ -31,7 +31,7 @@ server and a new in-memory WordPress behind the same client.
 Runs are seeded (``derandomize``) and bounded: 100 examples on SQLite and 33 on MariaDB of 50
 steps by default (about 45 s on a 2-core machine). The long run is one flag away::
 
-    SIDECAR_STATEFUL_EXAMPLES=1000 SIDECAR_STATEFUL_STEPS=80 pytest tests/test_stateful.py
+    SIDECAR_STATEFUL_EXAMPLES=1000 SIDECAR_STATEFUL_STEPS=80 pytest tests/system/test_stateful.py
 
 (MariaDB then runs a third of the SQLite examples; SIDECAR_STATEFUL_SEED=random drops the fixed
 seed so every run explores new sequences.)

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import IN_CI
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES_FILE = ROOT / ".ci" / "packages.txt"
 
 # Where scripts and tests name the packages they need ("(apt-get install NAME)" hints).

@@ -1,4 +1,4 @@
-"""Everything the sidecar needs to talk to WordPress: client, fake, errors, values, tokens."""
+"""Everything the sidecar needs to talk to WordPress: interface, client, fake, errors, values, tokens."""
 
 from wp_bridge.client import WordPressClient
 from wp_bridge.errors import (
@@ -18,6 +18,7 @@ from wp_bridge.errors import (
     WPServerError,
 )
 from wp_bridge.fake import FakeWordPress, FakeWordPressClient
+from wp_bridge.interface import WordPress
 from wp_bridge.models import Booking, GroupInfo, WPUser
 from wp_bridge.tokens import InvalidToken
 
@@ -42,5 +43,6 @@ __all__ = [
     "WPRateLimited",
     "WPServerError",
     "WPUser",
+    "WordPress",
     "WordPressClient",
 ]

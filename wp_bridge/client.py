@@ -21,6 +21,7 @@ from wp_bridge.errors import (
     error_from_response,
     redact,
 )
+from wp_bridge.interface import WordPress
 from wp_bridge.models import INTENT_META_KEY, Booking, GroupInfo, RestIndex, WPUser
 
 BRIDGE = "/therapy-sidecar/v1"
@@ -35,7 +36,7 @@ T = TypeVar("T")
 Params = dict[str, str | int]
 
 
-class WordPressClient:
+class WordPressClient(WordPress):
     """Talk to one WordPress site as an administrator with an application password."""
 
     def __init__(

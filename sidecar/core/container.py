@@ -6,48 +6,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sidecar.core.config import Settings
 from sidecar.paytabs.client import PayTabsClient
 from sidecar.store.credentials import CredentialStore, PayTabsCredentials
 from sidecar.store.db import Database
-
-
-class WordPress(Protocol):
-    """What the sidecar needs from WordPress (wp_bridge's real client and its fake both fit)."""
-
-    def get_group(self, group_id: int) -> Any: ...
-    def find_user_by_email(self, email: str) -> Any: ...
-    def get_user(self, user_id: int) -> Any: ...
-    def create_user(
-        self,
-        *,
-        username: str,
-        email: str,
-        password: str,
-        first_name: str,
-        last_name: str,
-        intent_ref: str,
-    ) -> Any: ...
-    def book_session(self, *, intent_ref: str, group_id: int, user_id: int) -> Any: ...
-    def find_booking(self, intent_ref: str) -> Any: ...
-    def list_bookings(self, group_id: int | None = None) -> Any: ...
-    def join_group(self, bp_group_id: int, user_id: int) -> None: ...
-    def is_group_member(self, bp_group_id: int, user_id: int) -> bool: ...
-    def list_group_members(self, bp_group_id: int) -> list[int]: ...
-    def send_email(
-        self,
-        *,
-        template: str,
-        intent_ref: str,
-        user_id: int | None = None,
-        to: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> bool: ...
-    def login_url(self, grant_token: str) -> str: ...
-    def ping(self) -> Any: ...
-    def rest_index(self, max_age: float | None = None) -> Any: ...
+from wp_bridge.interface import WordPress
 
 
 @dataclass
@@ -84,7 +49,7 @@ def build_services(settings: Settings, overrides: dict[str, Any] | None = None) 
     """Build the shared objects; tests and the demo pass ``overrides`` (clock, wordpress, ...)."""
     overrides = dict(overrides or {})
     clock = overrides.pop("clock", time.time)
-    wordpress = overrides.pop("wordpress", None)
+    wordpress: WordPress | None = overrides.pop("wordpress", None)
     if wordpress is None:
         from wp_bridge.client import WordPressClient
 

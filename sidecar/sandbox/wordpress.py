@@ -21,11 +21,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.sandbox import wordpress_pages as pages
+from sidecar.sandbox.wordpress_copy import BACK_TEXT, STATUS_TEXTS
 from sidecar.sandbox.wordpress_login import add_login_form
 from sidecar.sandbox.wordpress_rest import AUTH_COOKIE, AUTH_COOKIE_SECONDS, RestApi, site_url
 from wp_bridge.errors import UserAlreadyExists
 from wp_bridge.fake import FakeWordPress
-from wp_bridge.fake_records import UserRecord
+from wp_bridge.fake.records import UserRecord
 from wp_bridge.models import GroupInfo
 from wp_bridge.tokens import issue_form_token, sign_token
 
@@ -134,7 +135,7 @@ def _status_page(fake: FakeWordPress, api: RestApi, sidecar: str, server_side: b
     back_url = f"{site_url()}/therapy-registration/"
     if not ref:
         text = pages.notice("We could not find a registration to follow on this page.", "error")
-        body = text + Markup("<p><a href='{}'>{}</a></p>").format(back_url, pages.BACK_TEXT)
+        body = text + Markup("<p><a href='{}'>{}</a></p>").format(back_url, BACK_TEXT)
         return pages.page("Registration status", body, who=record.email if record else "")
     status_url = f"{sidecar}/therapy/status/{quote(ref, safe='')}"
     return pages.status_page(
@@ -154,7 +155,7 @@ def _fetch_status(status_url: str) -> dict[str, Any] | None:
     except requests.RequestException:
         return None
     if response.status_code == 404:
-        return {"state": "not_found", "message": pages.STATUS_TEXTS["notFound"]}
+        return {"state": "not_found", "message": STATUS_TEXTS["notFound"]}
     try:
         answer = response.json() if response.status_code == 200 else None
     except ValueError:

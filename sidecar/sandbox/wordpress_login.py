@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.sandbox import wordpress_pages as pages
 from wp_bridge.fake import FakeWordPress
-from wp_bridge.fake_records import UserRecord
+from wp_bridge.fake.records import UserRecord
 from wp_bridge.tokens import sign_token
 
 LOGIN_FORM = "/wp-login.php"

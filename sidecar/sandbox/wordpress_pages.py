@@ -29,7 +29,7 @@ from sidecar.sandbox.wordpress_copy import (
     STATUS_TEXTS,
     STYLE,
 )
-from wp_bridge.fake_records import BPMember, UserRecord
+from wp_bridge.fake.records import BPMember, UserRecord
 from wp_bridge.models import INTENT_META_KEY, GroupInfo
 
 

@@ -18,7 +18,7 @@ from sidecar.sandbox import wordpress_pages as pages
 from sidecar.sandbox.wordpress_login import spent_grant_redirect
 from wp_bridge.errors import PERMANENT_SERVER_CODES, WPBridgeError, WPConnectionError
 from wp_bridge.fake import FakeWordPress
-from wp_bridge.fake_records import UserRecord
+from wp_bridge.fake.records import UserRecord
 from wp_bridge.models import INTENT_META_KEY
 from wp_bridge.tokens import InvalidToken, sign_token, verify_token
 

@@ -54,7 +54,7 @@ from sidecar.payments.confirmation import mismatch
 from sidecar.paytabs import Transaction
 from sidecar.store.repository import Intent
 from wp_bridge.errors import GroupNotFound
-from wp_bridge.fake_wordpress import FakeWordPress
+from wp_bridge.fake.wordpress import FakeWordPress
 from wp_bridge.models import Booking, GroupInfo, WPUser
 
 # Events whose transition says "PayTabs confirmed this intent's payment".

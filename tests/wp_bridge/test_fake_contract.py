@@ -277,7 +277,7 @@ def test_real_client_with_wrong_password_is_auth_error(sandbox_fake: FakeWordPre
 
 def test_fake_latency_is_applied(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr("wp_bridge.fake_wordpress.time.sleep", slept.append)
+    monkeypatch.setattr("wp_bridge.fake.wordpress.time.sleep", slept.append)
     fake = FakeWordPress()
     fake.latency_seconds = 0.25
     FakeWordPressClient(fake).ping()

@@ -1,7 +1,7 @@
-"""Test double for WordPressClient: ``FakeWordPressClient`` over an in-memory ``FakeWordPress``.
+"""``FakeWordPressClient``: the ``WordPress`` interface over an in-memory ``FakeWordPress``.
 
-``FakeWordPressClient`` has exactly the public methods of ``WordPressClient``, raises the same
-errors, and applies the same retry policy (without sleeping).
+It has exactly the public methods of ``WordPressClient``, raises the same errors, and applies the
+same retry policy (without sleeping).
 """
 
 from __future__ import annotations
@@ -13,16 +13,14 @@ from urllib.parse import quote
 
 from wp_bridge import retry
 from wp_bridge.errors import WPBridgeError
-from wp_bridge.fake_records import Call
-from wp_bridge.fake_wordpress import FakeWordPress
+from wp_bridge.fake.wordpress import FakeWordPress
+from wp_bridge.interface import WordPress
 from wp_bridge.models import Booking, GroupInfo, RestIndex, WPUser
-
-__all__ = ["Call", "FakeWordPress", "FakeWordPressClient"]
 
 T = TypeVar("T")
 
 
-class FakeWordPressClient:
+class FakeWordPressClient(WordPress):
     """Stand-in for WordPressClient backed by a FakeWordPress, with the same retry policy."""
 
     def __init__(self, fake: FakeWordPress, *, max_attempts: int = 4) -> None:

@@ -22,8 +22,8 @@ from wp_bridge.errors import (
     WPConnectionError,
     error_class_for,
 )
-from wp_bridge.fake_index import rest_index_json
-from wp_bridge.fake_records import (
+from wp_bridge.fake.index import rest_index_json
+from wp_bridge.fake.records import (
     BPMember,
     Call,
     GroupRecord,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole test suite: lint, type check, the PHP coding standard (phpcs), then pytest (unit,
-# MariaDB, browser, real WordPress).
+# Run the whole test suite: lint, format check, type check, the PHP coding standard (phpcs), then
+# pytest (unit, MariaDB, browser, real WordPress).
 #
 # The real-WordPress tests need Debian's wordpress package and root to set it up; without them they
 # skip locally with the reason printed (in CI, where CI=true, they fail instead of skipping).
@@ -10,6 +10,7 @@ VENV="${VENV:-.venv}"
 
 echo "== lint and types"
 "$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
 "$VENV/bin/mypy"
 
 # The WordPress plugin's PHP against phpcs.xml.dist (the standard and the reasons for it are there).

@@ -26,6 +26,7 @@ import click
 
 from sidecar.bench import load as bench_load
 from sidecar.bench.mariadb import BenchSetupError, MariaDB, free_port, require_binaries
+from sidecar.bench.measured import Report
 from sidecar.bench.phases import (
     PROFILE_ID,
     Parts,
@@ -43,7 +44,7 @@ from sidecar.bench.procs import (
     stop_children,
 )
 from sidecar.bench.procs import start_simulator as start_sim
-from sidecar.bench.report import Report, render
+from sidecar.bench.report import render
 from sidecar.bench.sweeps import run_sweep_sizes
 from sidecar.core.config import load_settings
 from sidecar.core.container import build_services

@@ -145,7 +145,8 @@ def _fulfilment(report: Report, label: str) -> str:
 
 def _checkouts(report: Report, cores: int) -> str:
     res = report.checkout
-    assert res is not None
+    if res is None:
+        raise AssertionError("no checkout measurement in the report")
     level = report.options.checkout_concurrency
     return (
         f"- checkouts: {level} buyers at p50 {res.ms(50):.0f} ms each give {res.rate:.0f}/s."

@@ -261,7 +261,8 @@ def act(action: Any, ref: str, kinds: tuple[JobKind, ...], as_json: bool) -> Non
         if ran:
             with s.db.transaction() as tx:
                 latest = repo.find_intent_by_ref(tx, ref)
-            assert latest is not None
+            if latest is None:
+                raise AssertionError(f"intent {ref} vanished")
             outcome = ops.Outcome(ref, outcome.before, latest.state.value, outcome.message)
     except ops.OperatorRefused as exc:
         fail(str(exc))

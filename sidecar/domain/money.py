@@ -33,7 +33,7 @@ def to_minor(amount: Decimal | str, currency: str) -> int:
 def from_minor(minor: int, currency: str) -> Decimal:
     """Convert integer minor units back to a Decimal with the currency's decimals."""
     places = exponent(currency)
-    return (Decimal(minor) / (10**places)).quantize(Decimal(1).scaleb(-places))
+    return (Decimal(minor) / Decimal(10**places)).quantize(Decimal(1).scaleb(-places))
 
 
 def same_amount(minor: int, currency: str, paytabs_amount: Decimal) -> bool:

@@ -170,7 +170,8 @@ def _after_confirmation(services: Services, before: Intent) -> Outcome:
     with services.db.transaction() as tx:
         after = repo.get_intent(tx, before.id)
         attempts = repo.list_job_attempts(tx, before.id)
-    assert after is not None
+    if after is None:
+        raise AssertionError(f"intent {before.ref} vanished")
     last = next((a for a in reversed(attempts) if a["kind"] == JobKind.CONFIRM), None)
     if last is None:
         message = "not queried"

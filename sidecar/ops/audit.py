@@ -251,7 +251,8 @@ def _carts(
     unverified: dict[str, str] = {}
     client = services.paytabs() if intents else None
     for intent in intents:
-        assert client is not None
+        if client is None:
+            raise AssertionError("no PayTabs client for the intents")
         try:
             transactions[intent.ref] = client.query_cart(intent.ref)
         except PayTabsInvalidRequest:

@@ -100,7 +100,8 @@ def metrics_for(services: Services) -> Metrics:
             found = services.extras.get("metrics")
             if found is None:
                 found = services.extras["metrics"] = Metrics(services)
-    assert isinstance(found, Metrics)
+    if not isinstance(found, Metrics):
+        raise AssertionError("extras['metrics'] is not a Metrics")
     return found
 
 

@@ -90,7 +90,8 @@ def _verify_with_any_secret(services: Services, token: str) -> dict[str, Any]:
             return verify_token(token, secret.reveal(), typ="form", now=services.clock())
         except InvalidToken as exc:
             last = exc
-    assert last is not None
+    if last is None:
+        raise AssertionError("no form-token secret to verify with")
     raise last
 
 
@@ -284,7 +285,8 @@ def _hold_seat_and_store(
         if replay is None:
             raise
         raise _Replayed(replay) from None
-    assert intent is not None
+    if intent is None:
+        raise AssertionError("checkout made no intent")
     return intent
 
 
@@ -353,7 +355,8 @@ def _create_payment_page(
             repo.enqueue_job(tx, intent_id=intent.id, kind=JobKind.CONFIRM, now=now)
             target = status_page_url(intent)
         fresh = repo.get_intent(tx, intent.id)
-    assert fresh is not None
+    if fresh is None:
+        raise AssertionError(f"intent {intent.ref} vanished")
     return CheckoutResult(fresh, target, secret)
 
 

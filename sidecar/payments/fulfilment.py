@@ -88,7 +88,8 @@ def _record(services: Services, intent: Intent, step: str, **values: object) -> 
     with services.db.transaction() as tx:
         repo.update_intent(tx, intent.id, services.clock(), **values)
         fresh = repo.get_intent(tx, intent.id)
-    assert fresh is not None
+    if fresh is None:
+        raise AssertionError(f"intent {intent.ref} vanished")
     crash_point(services, f"after_wp_{step}_recorded")
     return fresh
 
@@ -159,7 +160,8 @@ def username_for(intent: Intent, attempt: int) -> str:
 
 
 def _book(services: Services, intent: Intent) -> Intent:
-    assert intent.wp_user_id is not None
+    if intent.wp_user_id is None:
+        raise AssertionError(f"intent {intent.ref} has no WordPress user to book")
     try:
         booking = services.wordpress.book_session(
             intent_ref=intent.ref, group_id=intent.group_id, user_id=intent.wp_user_id
@@ -176,7 +178,8 @@ def _book(services: Services, intent: Intent) -> Intent:
 
 
 def _join(services: Services, intent: Intent) -> Intent:
-    assert intent.wp_user_id is not None
+    if intent.wp_user_id is None:
+        raise AssertionError(f"intent {intent.ref} has no WordPress user to add")
     wp = services.wordpress
     # BuddyPress re-adds are not reliably idempotent: check first, then add with context=view.
     if not wp.is_group_member(intent.bp_group_id, intent.wp_user_id):

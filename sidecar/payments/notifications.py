@@ -234,7 +234,8 @@ def _throttle(services: Services) -> Throttle:
         found = services.extras.setdefault(
             "notification_warnings", Throttle(REJECTED_WARNING_SECONDS)
         )
-    assert isinstance(found, Throttle)
+    if not isinstance(found, Throttle):
+        raise AssertionError("extras['notification_warnings'] is not a Throttle")
     return found
 
 

@@ -127,7 +127,8 @@ def _request_refund(services: Services, intent: Intent, txns: list[Transaction])
     with services.db.transaction() as tx:
         repo.update_intent(tx, intent.id, services.clock(), refund_requested_at=services.clock())
     crash_point(services, "before_refund_call")
-    assert intent.tran_ref is not None
+    if intent.tran_ref is None:
+        raise AssertionError(f"intent {intent.ref} has no sale to refund")
     sale = next((t for t in txns if t.is_sale and t.tran_ref == intent.tran_ref), None)
     # What PayTabs took, in its currency, less what is already given back (a partial refund).
     amount = from_minor(intent.amount_minor, intent.currency)

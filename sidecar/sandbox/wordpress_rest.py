@@ -228,7 +228,8 @@ class RestApi:
         context = str(params.get("context", "edit"))
         self.fake.join_group(int(bp_group_id), user_id, context=context)
         record, member = self.fake.user_record(user_id), self.fake.member(int(bp_group_id), user_id)
-        assert record is not None and member is not None  # join_group just checked both
+        if record is None or member is None:  # join_group just checked both
+            raise AssertionError("user or membership vanished after join_group")
         answer = pages.member_json(record, member, int(bp_group_id))
         return jsonify([answer] if version == "v1" else answer)
 

@@ -49,7 +49,8 @@ def apply_event(
         now=now,
     )
     updated = repo.get_intent(tx, intent.id)
-    assert updated is not None
+    if updated is None:
+        raise AssertionError(f"intent {intent.ref} vanished")
     return updated
 
 
@@ -70,5 +71,6 @@ def start_intent(
         now=now,
     )
     intent = repo.get_intent(tx, intent_id)
-    assert intent is not None
+    if intent is None:
+        raise AssertionError(f"intent {intent_id} vanished")
     return intent

@@ -32,12 +32,13 @@ def enqueue_job(
                 (intent_id, kind, due, now, now),
             )
             return
-        except DuplicateRow:
+        except DuplicateRow as exc:
             row = tx.one(
                 "SELECT id, state FROM jobs WHERE intent_id = ? AND kind = ?" + tx.for_update,
                 (intent_id, kind),
             )
-            assert row is not None
+            if row is None:
+                raise AssertionError("the duplicate job row is gone") from exc
     if row["state"] == "running":
         tx.execute("UPDATE jobs SET requeue = 1, updated_at = ? WHERE id = ?", (now, row["id"]))
     elif row["state"] == "pending":
@@ -78,7 +79,8 @@ def claim_jobs(
             (now + lease_seconds, token, now, row["id"]),
         )
         job = tx.one("SELECT * FROM jobs WHERE id = ?", (row["id"],))
-        assert job is not None
+        if job is None:
+            raise AssertionError("the job row just leased is gone")
         claimed.append(Job.from_row(job))
     return claimed
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sidecar.domain.messages import STATE_MESSAGES
+
 
 class State(StrEnum):
     """Where an intent is in its life."""
@@ -133,19 +135,5 @@ def buyer_message(state: State) -> str:
     return BUYER_MESSAGES[state]
 
 
-BUYER_MESSAGES: dict[State, str] = {
-    S.AWAITING_PAYMENT: "We are waiting for PayTabs to confirm your payment…",
-    S.PAID: "Payment received. You are being registered to your selected group…",
-    S.FULFILLING: "Payment received. You are being registered to your selected group…",
-    S.FULFILLED: "You are registered. Taking you to your group…",
-    S.PAYMENT_FAILED: "Your payment did not go through and you have not been charged. "
-    "You can try again from the registration page.",
-    S.EXPIRED: "Your seat reservation expired before the payment was completed. "
-    "You can start again from the registration page.",
-    S.REFUNDING: "Your payment was received but we could not register you (the group may be full). "
-    "Your money is being refunded.",
-    S.REFUNDED: "Your payment has been refunded in full because we could not register you. "
-    "We are sorry; you will also receive an email.",
-    S.NEEDS_ATTENTION: "Your payment was received. Your registration is taking longer than usual; "
-    "our team has been alerted and will complete it.",
-}
+# The sentences live in sidecar.domain.messages, with every other sentence a buyer reads.
+BUYER_MESSAGES: dict[State, str] = {state: STATE_MESSAGES[state.value] for state in State}

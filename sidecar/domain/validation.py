@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sidecar.core.errors import CheckoutRejected
+from sidecar.domain import messages
+from sidecar.domain.messages import form_error
 
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -44,34 +46,29 @@ class CheckoutForm:
         return f"{self.first_name} {self.last_name}".strip()
 
 
-def _reject(code: str, message: str, field: str) -> CheckoutRejected:
-    return CheckoutRejected(code, message, field)
+def _reject(code: str, field: str, message: str | None = None) -> CheckoutRejected:
+    """Refuse ``field`` with ``code`` and the form's sentence for them (or a more precise one)."""
+    return CheckoutRejected(code, message or form_error(code, field), field)
 
 
 def _text(form: Mapping[str, str], name: str, *, required: bool = True) -> str:
     raw = form.get(name)
     if raw is None or not str(raw).strip():
         if required:
-            raise _reject("missing_field", f"Please fill in {name.replace('_', ' ')}.", name)
+            raise _reject("missing_field", name)
         return ""
     value = str(raw)
     if len(value) > MAX_FIELD:
-        raise _reject("field_too_long", f"{name.replace('_', ' ').capitalize()} is too long.", name)
+        raise _reject("field_too_long", name)
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in value):
-        raise _reject(
-            "invalid_characters",
-            f"{name.replace('_', ' ').capitalize()} contains characters we cannot accept.",
-            name,
-        )
+        raise _reject("invalid_characters", name)
     return unicodedata.normalize("NFC", value.strip())
 
 
 def _name(form: Mapping[str, str], name: str) -> str:
     value = _text(form, name)
     if len(value) > 50 or not any(ch.isalpha() for ch in value) or "<" in value or ">" in value:
-        raise _reject(
-            "invalid_name", "Please enter a real name (letters, at most 50 characters).", name
-        )
+        raise _reject("invalid_name", name)
     return value
 
 
@@ -79,16 +76,16 @@ def validate_checkout(form: Mapping[str, str]) -> CheckoutForm:
     """Check every field of the checkout form; raise CheckoutRejected for the first bad one."""
     raw_group = _text(form, "group_id")
     if not (raw_group.isascii() and raw_group.isdigit()) or not 0 < int(raw_group) < 10**12:
-        raise _reject("invalid_group", "The selected group is not valid.", "group_id")
+        raise _reject("invalid_group", "group_id")
     first, last = _name(form, "first_name"), _name(form, "last_name")
     if len(f"{first} {last}") < 4:
-        raise _reject("invalid_name", "Your full name must be at least 4 characters.", "last_name")
+        raise _reject("invalid_name", "last_name", messages.NAME_TOO_SHORT)
     email = _text(form, "email")
     if len(email) > 254 or not EMAIL_RE.match(email):
-        raise _reject("invalid_email", "Please enter a valid email address.", "email")
+        raise _reject("invalid_email", "email")
     if len(email) > MAX_WP_EMAIL:
-        message = f"Your email address is too long: at most {MAX_WP_EMAIL} characters."
-        raise _reject("field_too_long", message, "email")
+        too_long = messages.EMAIL_TOO_LONG.format(limit=MAX_WP_EMAIL)
+        raise _reject("field_too_long", "email", too_long)
     phone = _phone(form)
     street, city, country = _address(form)
     password = str(form.get("password") or "") or None
@@ -96,9 +93,7 @@ def validate_checkout(form: Mapping[str, str]) -> CheckoutForm:
         _check_password(password)
     key = _text(form, "idempotency_key")
     if not KEY_RE.match(key):
-        raise _reject(
-            "invalid_form", "The form is damaged; please reload the page.", "idempotency_key"
-        )
+        raise _reject("invalid_form", "idempotency_key")
     token = _text(form, "form_token")
     return CheckoutForm(
         group_id=int(raw_group),
@@ -120,9 +115,7 @@ def _phone(form: Mapping[str, str]) -> str:
     phone = _text(form, "phone")
     digits = re.sub(r"\D", "", phone)
     if not PHONE_RE.match(phone) or not 6 <= len(digits) <= 15:
-        raise _reject(
-            "invalid_phone", "Please enter a phone number with its country code.", "phone"
-        )
+        raise _reject("invalid_phone", "phone")
     return "+" + digits if phone.startswith("+") else digits
 
 
@@ -130,23 +123,19 @@ def _address(form: Mapping[str, str]) -> tuple[str, str, str]:
     """Return (street, city, country), each optional but within PayTabs' limits when given."""
     street = _text(form, "street1", required=False)
     if street and not 4 <= len(street) <= 128:
-        raise _reject(
-            "invalid_address", "The street address must be 4 to 128 characters.", "street1"
-        )
+        raise _reject("invalid_address", "street1")
     city = _text(form, "city", required=False)
     if city and not 2 <= len(city) <= 128:
-        raise _reject("invalid_address", "The city must be 2 to 128 characters.", "city")
+        raise _reject("invalid_address", "city")
     country = _text(form, "country", required=False).upper()
     if country and not re.fullmatch(r"[A-Z]{2}", country):
-        raise _reject("invalid_country", "Please choose a country.", "country")
+        raise _reject("invalid_country", "country")
     return street, city, country
 
 
 def _check_password(password: str) -> None:
     if not 8 <= len(password) <= 128:
-        raise _reject("invalid_password", "The password must be 8 to 128 characters.", "password")
+        raise _reject("invalid_password", "password")
     # WordPress refuses backslashes in passwords; control characters never belong in one.
     if "\\" in password or any(unicodedata.category(ch) == "Cc" for ch in password):
-        raise _reject(
-            "invalid_password", "The password contains a character WordPress refuses.", "password"
-        )
+        raise _reject("invalid_password", "password")

@@ -19,6 +19,8 @@ from sidecar.core.errors import (
     WordPressUnavailable,
 )
 from sidecar.core.secretbox import encrypt, hash_secret, new_secret
+from sidecar.domain import messages
+from sidecar.domain.messages import FORM_ERRORS
 from sidecar.domain.money import from_minor, to_minor
 from sidecar.domain.states import Event, is_payable
 from sidecar.domain.validation import CheckoutForm
@@ -68,15 +70,13 @@ def verify_form_token(services: Services, token: str) -> Buyer:
     except InvalidToken:
         raise CheckoutRejected(
             "form_expired",
-            "The form has expired; please reload the page and try again.",
+            FORM_ERRORS["form_expired"],
             "form_token",
             403,
         ) from None
     uid = payload.get("uid", 0)
     if not isinstance(uid, int) or uid < 0:
-        raise CheckoutRejected(
-            "form_expired", "The form is damaged; please reload the page.", "form_token", 403
-        )
+        raise CheckoutRejected("form_expired", FORM_ERRORS["form_expired"], "form_token", 403)
     return Buyer(user_id=uid, email=str(payload.get("email") or "").lower())
 
 
@@ -133,16 +133,14 @@ def _replay_if_resubmitted(
             ) or intent.group_id != form.group_id:
                 raise CheckoutRejected(
                     "idempotency_conflict",
-                    "This form was already used for another registration; please reload the page.",
+                    FORM_ERRORS["idempotency_conflict"],
                     "idempotency_key",
                     409,
                 )
             if intent.redirect_url or intent.tran_ref or not is_payable(intent.state):
                 return _replay(services, tx, intent, secret)
         if time.monotonic() > deadline:
-            raise PaymentProviderUnavailable(
-                "the first submission of this form is still being processed"
-            )
+            raise PaymentProviderUnavailable(messages.FIRST_SUBMISSION_IN_PROGRESS)
         time.sleep(0.1)  # the first submission is still talking to PayTabs
 
 
@@ -171,9 +169,7 @@ def _load_bookings(services: Services, group_id: int) -> list[Booking]:
         return services.wordpress.list_bookings(group_id)
     except wp_errors.WPBridgeError as exc:
         log.warning("group bookings unavailable: %s", type(exc).__name__)
-        raise WordPressUnavailable(
-            "the site could not tell us about this group; please try again shortly"
-        ) from exc
+        raise WordPressUnavailable(messages.GROUP_INFO_UNAVAILABLE) from exc
 
 
 def _load_group(services: Services, group_id: int) -> GroupInfo:
@@ -181,17 +177,15 @@ def _load_group(services: Services, group_id: int) -> GroupInfo:
         group = services.wordpress.get_group(group_id)
     except wp_errors.GroupNotFound:
         raise CheckoutRejected(
-            "group_not_found", "This group does not exist (any more).", "group_id"
+            "group_not_found", FORM_ERRORS["group_not_found"], "group_id"
         ) from None
     except wp_errors.WPBridgeError as exc:
         log.warning("group info unavailable: %s", type(exc).__name__)
-        raise WordPressUnavailable(
-            "the site could not tell us about this group; please try again shortly"
-        ) from exc
+        raise WordPressUnavailable(messages.GROUP_INFO_UNAVAILABLE) from exc
     if not group.open:
-        raise CheckoutRejected("group_closed", "Registration for this group is closed.", "group_id")
+        raise CheckoutRejected("group_closed", FORM_ERRORS["group_closed"], "group_id")
     if group.price <= 0:
-        raise CheckoutRejected("group_closed", "This group cannot be booked online.", "group_id")
+        raise CheckoutRejected("group_closed", messages.GROUP_NOT_BOOKABLE_ONLINE, "group_id")
     return group
 
 
@@ -199,13 +193,11 @@ def _refuse_existing_account(services: Services, email: str) -> None:
     try:
         user = services.wordpress.find_user_by_email(email)
     except wp_errors.WPBridgeError as exc:
-        raise WordPressUnavailable(
-            "the site could not check your email; please try again shortly"
-        ) from exc
+        raise WordPressUnavailable(messages.EMAIL_CHECK_UNAVAILABLE) from exc
     if user is not None:
         raise CheckoutRejected(
             "account_exists",
-            "An account already uses this email address: please log in first, then register.",
+            FORM_ERRORS["account_exists"],
             "email",
         )
 
@@ -360,9 +352,7 @@ def _create_payment_page(
     return CheckoutResult(fresh, target, secret)
 
 
-_NOTHING_CHARGED = (
-    "The payment page could not be opened. Nothing was charged; please try again in a few minutes."
-)
+_NOTHING_CHARGED = messages.PAYMENT_PAGE_NOT_OPENED
 
 
 def _fail_intent(

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 
 from sidecar.core.errors import CheckoutRejected
+from sidecar.domain.messages import FORM_ERRORS, REGISTRATION_IN_PROGRESS_MINUTES
 from sidecar.domain.states import is_payable
 from sidecar.store import repository as repo
 from sidecar.store.db import Tx
@@ -46,8 +47,7 @@ def refuse_second_place(
         minutes = max(1, math.ceil((holder.hold_expires_at - now) / 60))
         raise CheckoutRejected(
             "registration_in_progress",
-            "You already started a registration for this group. Finish paying in the window where "
-            f"you started it, or try again in about {minutes} minutes.",
+            REGISTRATION_IN_PROGRESS_MINUTES.format(minutes=minutes),
             "group_id",
             409,
         )
@@ -67,13 +67,13 @@ def hold_seat_or_refuse(
     tx.race_window()
     refuse_second_place(holders, buyer[0], buyer[1], now)
     if seats_in_use(holders, bookings) >= capacity:
-        raise CheckoutRejected("group_full", "Sorry, this group is full.", "group_id", 409)
+        raise CheckoutRejected("group_full", FORM_ERRORS["group_full"], "group_id", 409)
 
 
 def _already_registered() -> CheckoutRejected:
     return CheckoutRejected(
         "already_registered",
-        "You are already registered for this group.",
+        FORM_ERRORS["already_registered"],
         "group_id",
         409,
     )

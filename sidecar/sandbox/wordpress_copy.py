@@ -1,21 +1,20 @@
 """The words and assets of the sandbox WordPress theme, copied from the bridge plugin.
 
-Sentences, labels and the status page's poller come from
+Labels and the status page's poller come from
 wp_bridge/wordpress/therapy-sidecar-bridge/shortcodes.php so that the demo reads like the real
-site; wordpress_pages renders them.
+site; the plugin's sentences are read from ``sidecar.domain.messages``, whose test checks them
+against the plugin. wordpress_pages renders them.
 """
 
 from __future__ import annotations
 
 from markupsafe import Markup
 
-STATUS_PLACEHOLDER = "You are being registered to your selected group…"
-BACK_TEXT = "Back to the registration page"
-FIELD_LABELS = {
-    "first_name": "First name", "last_name": "Last name", "email": "E-mail address",
-    "phone": "Phone number", "street1": "Street address", "city": "City", "country": "Country",
-    "password": "Password", "group_id": "Group",
-}  # fmt: skip
+from sidecar.domain import messages
+
+STATUS_PLACEHOLDER = messages.STATUS_PLACEHOLDER
+BACK_TEXT = messages.BACK_TO_REGISTRATION
+FIELD_LABELS = messages.FIELD_LABELS
 PERSON_INPUTS = (  # name, type, extra attributes: the plugin's fields, in its order
     ("first_name", "text", Markup(" required maxlength='100' autocomplete='given-name'")),
     ("last_name", "text", Markup(" required maxlength='100' autocomplete='family-name'")),
@@ -32,52 +31,14 @@ COUNTRIES = {
     "OM": "Oman", "QA": "Qatar", "EG": "Egypt", "JO": "Jordan", "GB": "United Kingdom",
     "US": "United States",
 }  # fmt: skip
-LABELLED_ERRORS = {  # code: (sentence naming the field, sentence without a field)
-    "missing_field": ("Please fill in the field “{}”.", "Please fill in all required fields."),
-    "field_too_long": ("The field “{}” is too long.", "One of the fields is too long."),
-    "invalid_characters": (
-        "The field “{}” contains characters we cannot accept.",
-        "One of the fields contains characters we cannot accept.",
-    ),
+# code: (sentence naming the field, formatted positionally by wordpress_pages; sentence without one)
+LABELLED_ERRORS = {
+    code: (template.replace("{label}", "{}"), messages.FORM_ERRORS[code])
+    for code, template in messages.FIELD_ERRORS.items()
 }
-_UNAVAILABLE = "Online payment is temporarily unavailable. Please try again in a few minutes."
-_REUSED = "This form was already used or is damaged. Please reload the page and try again."
-ERROR_SENTENCES = {
-    "invalid_group": "The selected group is not valid. Please reload the page.",
-    "invalid_form": _REUSED,
-    "idempotency_conflict": _REUSED,
-    "invalid_email": "Please enter a valid e-mail address.",
-    "invalid_phone": "Please enter a valid phone number, including the country code.",
-    "invalid_country": "Please choose your country from the list.",
-    "invalid_name": "Please enter your real first and last name (letters, at most 50 characters each).",
-    "invalid_password": "Please choose a password of 8 to 128 characters without a backslash, "
-    "or leave the field empty to set one later by e-mail.",
-    "form_expired": "This form has expired. Please fill it in again.",
-    "account_exists": "An account with this e-mail address already exists. "
-    "Please log in first, then register for the group.",
-    "group_full": "Sorry, this group is full.",
-    "group_closed": "Registration for this group is closed.",
-    "group_not_found": "This group could not be found.",
-    "rate_limited": "Too many attempts. Please wait a minute and try again.",
-    "credentials_unavailable": _UNAVAILABLE,
-    "wordpress_unavailable": _UNAVAILABLE,
-    "payment_provider_unavailable": _UNAVAILABLE,
-    "payment_declined": "Your payment was declined and you have not been charged. "
-    "Please try again or use another card.",
-    "payment_cancelled": "The payment was cancelled and you have not been charged.",
-    "payment_error": "The payment could not be completed. Please try again.",
-}
-PAYMENT_SENTENCES = {
-    "payment_declined": "Your payment was declined and you have not been charged.",
-    "payment_cancelled": "The payment was cancelled and you have not been charged.",
-    "payment_error": "The payment could not be completed.",
-}
-STATUS_TEXTS = {
-    "notFound": "We could not find this registration. If you have paid, please contact us.",
-    "retrying": "Still working on your registration…",
-    "timeout": "This is taking longer than expected. If you have paid, we will e-mail you "
-    "as soon as your registration is complete.",
-}
+ERROR_SENTENCES = messages.FORM_ERRORS
+PAYMENT_SENTENCES = messages.PAYMENT_FAILED
+STATUS_TEXTS = messages.STATUS_TEXTS
 # "not_found" is the sandbox's own marker for a 404 from the sidecar (server-side view).
 BAD_STATES = ("payment_failed", "expired", "refunding", "refunded", "needs_attention", "not_found")
 STYLE = Markup(

@@ -13,6 +13,7 @@ from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.core.errors import CheckoutRejected, SidecarError
+from sidecar.domain import messages
 
 
 def wants_json() -> bool:
@@ -33,7 +34,8 @@ def error_json(status: int, code: str, message: str, field: str | None = None) -
 
 def message_page(status: int, title: str, message: str, link: str | None = None) -> Response:
     """Return a small HTML page for a person (escaped; no detail that could leak secrets)."""
-    back = f'<p><a href="{html.escape(link, quote=True)}">Go back</a></p>' if link else ""
+    href = html.escape(link, quote=True) if link else ""
+    back = f'<p><a href="{href}">{html.escape(messages.GO_BACK)}</a></p>' if link else ""
     body = (
         "<!doctype html><html lang=en><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -61,14 +63,14 @@ def register_error_handlers(app: Flask) -> None:
         message = str(exc) or exc.code.replace("_", " ")
         if wants_json() or request.path.startswith(("/paytabs/ipn", "/therapy/status")):
             return error_json(exc.http_status, exc.code, message)
-        return message_page(exc.http_status, "Sorry, something is not available", message)
+        return message_page(exc.http_status, messages.ERROR_PAGE_TITLE, message)
 
     @app.errorhandler(404)
     def _not_found(_exc: Exception) -> Response:
         return (
             error_json(404, "not_found", "no such page")
             if wants_json()
-            else message_page(404, "Not found", "There is no page here.")
+            else message_page(404, messages.NOT_FOUND_TITLE, messages.NOT_FOUND_PAGE)
         )
 
     @app.errorhandler(405)

@@ -15,6 +15,7 @@ from flask import Blueprint, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.core.errors import IntentNotFound
+from sidecar.domain import messages
 from sidecar.payments.buyer_status import buyer_status
 from sidecar.web.checkout import browser_cookie_name
 from sidecar.web.context import services
@@ -27,7 +28,7 @@ bp = Blueprint("status", __name__)
 def status(ref: str) -> BaseResponse:
     """Return the intent's state and message; the login link only to the paying browser."""
     if len(ref) > 40 or not ref.replace("_", "").replace("-", "").isalnum():
-        raise IntentNotFound("no such registration")
+        raise IntentNotFound(messages.STATUS_TEXTS["notFound"])
     answer = buyer_status(services(), ref, request.cookies.get(browser_cookie_name(ref)))
     response = status_page(answer) if is_navigation() else jsonify(answer)
     response.headers["Cache-Control"] = "no-store"
@@ -48,8 +49,10 @@ def status_page(answer: dict[str, Any]) -> BaseResponse:
     if target:
         return redirect(target, code=303)
     if answer["done"]:
-        return message_page(200, "Your registration", answer["message"], answer["registration_url"])
-    page = message_page(200, "You are being registered to your selected group…", answer["message"])
+        return message_page(
+            200, messages.STATUS_DONE_TITLE, answer["message"], answer["registration_url"]
+        )
+    page = message_page(200, messages.STATUS_PLACEHOLDER, answer["message"])
     body = page.get_data(as_text=True).replace(
         "<meta charset=utf-8>", '<meta charset=utf-8><meta http-equiv="refresh" content="3">', 1
     )

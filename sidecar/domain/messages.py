@@ -1,0 +1,182 @@
+"""Every sentence a buyer reads on the Python side, in one place: pure data, no I/O.
+
+Each sentence is whole (never glued from parts), keyed by a stable id or by the error code the
+sidecar sends, so that it can later be wrapped for translation where it stands. Placeholders are
+named ``str.format`` fields (``{label}``, ``{minutes}``, ``{limit}``).
+
+The bridge plugin (wp_bridge/wordpress/therapy-sidecar-bridge/shortcodes.php) holds its own copies
+of the form's error sentences and of the status page's texts; tests/domain/test_messages.py checks
+that they say the same as ``FORM_ERRORS``, ``FIELD_ERRORS``, ``ADDRESS_ERRORS``, ``STATUS_TEXTS`` and
+``PAYMENT_FAILED``. The sandbox WordPress reads them from here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- The registration status page, by the intent's state (``sidecar.domain.states.State``) ------
+
+STATE_MESSAGES: Final[dict[str, str]] = {
+    "awaiting_payment": "We are waiting for PayTabs to confirm your payment…",
+    "paid": "Payment received. You are being registered to your selected group…",
+    "fulfilling": "Payment received. You are being registered to your selected group…",
+    "fulfilled": "You are registered. Taking you to your group…",
+    "payment_failed": (
+        "Your payment did not go through and you have not been charged. "
+        "You can try again from the registration page."
+    ),
+    "expired": (
+        "Your seat reservation expired before the payment was completed. "
+        "You can start again from the registration page."
+    ),
+    "refunding": (
+        "Your payment was received but we could not register you (the group may be full). "
+        "Your money is being refunded."
+    ),
+    "refunded": (
+        "Your payment has been refunded in full because we could not register you. "
+        "We are sorry; you will also receive an email."
+    ),
+    "needs_attention": (
+        "Your payment was received. Your registration is taking longer than usual; "
+        "our team has been alerted and will complete it."
+    ),
+}
+
+# --- The status page's own texts (the plugin's shortcode_status and the sidecar's no-JS page) ---
+
+STATUS_PLACEHOLDER: Final = "You are being registered to your selected group…"
+STATUS_DONE_TITLE: Final = "Your registration"
+BACK_TO_REGISTRATION: Final = "Back to the registration page"
+NO_REGISTRATION_ON_PAGE: Final = "We could not find a registration to follow on this page."
+# What the status page's script says, by the key it uses (c.texts.notFound, ...).
+STATUS_TEXTS: Final[dict[str, str]] = {
+    "notFound": "We could not find this registration. If you have paid, please contact us.",
+    "retrying": "Still working on your registration…",
+    "timeout": (
+        "This is taking longer than expected. If you have paid, we will e-mail you "
+        "as soon as your registration is complete."
+    ),
+}
+# The status page after PayTabs sent the buyer back with ?code=CODE (a payment that failed).
+PAYMENT_FAILED: Final[dict[str, str]] = {
+    "payment_declined": "Your payment was declined and you have not been charged.",
+    "payment_cancelled": "The payment was cancelled and you have not been charged.",
+    "payment_error": "The payment could not be completed.",
+}
+
+# --- The registration form: the sentence for ?error=CODE&field=FIELD ---------------------------
+
+# The form fields' labels, as error sentences name them.
+FIELD_LABELS: Final[dict[str, str]] = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "E-mail address",
+    "phone": "Phone number",
+    "street1": "Street address",
+    "city": "City",
+    "country": "Country",
+    "password": "Password",
+    "group_id": "Group",
+    "form_token": "Form",
+    "idempotency_key": "Form",
+}
+# Codes whose sentence names the field (``{label}``), when the field has a label.
+FIELD_ERRORS: Final[dict[str, str]] = {
+    "missing_field": "Please fill in the field “{label}”.",
+    "field_too_long": "The field “{label}” is too long.",
+    "invalid_characters": "The field “{label}” contains characters we cannot accept.",
+}
+# ``invalid_address`` says which part of the address, by field.
+ADDRESS_ERRORS: Final[dict[str, str]] = {
+    "street1": "Please enter your street address (4 to 128 characters).",
+    "city": "Please enter your city (2 to 128 characters).",
+}
+_UNAVAILABLE = "Online payment is temporarily unavailable. Please try again in a few minutes."
+_FORM_REUSED = "This form was already used or is damaged. Please reload the page and try again."
+# Every code's sentence when no field (or no known field) is named.
+FORM_ERRORS: Final[dict[str, str]] = {
+    "missing_field": "Please fill in all required fields.",
+    "field_too_long": "One of the fields is too long.",
+    "invalid_characters": "One of the fields contains characters we cannot accept.",
+    "invalid_address": "Please check your address.",
+    "invalid_group": "The selected group is not valid. Please reload the page.",
+    "invalid_form": _FORM_REUSED,
+    "idempotency_conflict": _FORM_REUSED,
+    "invalid_email": "Please enter a valid e-mail address.",
+    "invalid_phone": "Please enter a valid phone number, including the country code.",
+    "invalid_country": "Please choose your country from the list.",
+    "invalid_name": (
+        "Please enter your real first and last name (letters, at most 50 characters each)."
+    ),
+    "invalid_password": (
+        "Please choose a password of 8 to 128 characters without a backslash, "
+        "or leave the field empty to set one later by e-mail."
+    ),
+    "form_expired": "This form has expired. Please fill it in again.",
+    "account_exists": (
+        "An account with this e-mail address already exists. "
+        "Please log in first, then register for the group."
+    ),
+    "already_registered": "You are already registered for this group.",
+    "registration_in_progress": (
+        "You already started a registration for this group. Finish paying in the window where "
+        "you started it, or try again in about half an hour."
+    ),
+    "group_full": "Sorry, this group is full.",
+    "group_closed": "Registration for this group is closed.",
+    "group_not_found": "This group could not be found.",
+    "rate_limited": "Too many attempts. Please wait a minute and try again.",
+    "credentials_unavailable": _UNAVAILABLE,
+    "wordpress_unavailable": _UNAVAILABLE,
+    "payment_provider_unavailable": _UNAVAILABLE,
+    "payment_declined": (
+        "Your payment was declined and you have not been charged. "
+        "Please try again or use another card."
+    ),
+    "payment_cancelled": "The payment was cancelled and you have not been charged.",
+    "payment_error": "The payment could not be completed. Please try again.",
+}
+# Any other code.
+FORM_ERROR_FALLBACK: Final = (
+    "Something went wrong with your registration. Please check the form and try again."
+)
+FORM_NOT_AVAILABLE: Final = (
+    "Online registration is not available right now. Please try again later."
+)
+
+# Where the sidecar knows more than the form can say, its answer is more precise than the form's
+# sentence for the same code (the form shows FORM_ERRORS; these reach scripts asking for JSON).
+NAME_TOO_SHORT: Final = "Your full name must be at least 4 characters."
+EMAIL_TOO_LONG: Final = "Your e-mail address is too long: at most {limit} characters."
+GROUP_NOT_BOOKABLE_ONLINE: Final = "This group cannot be booked online."
+REGISTRATION_IN_PROGRESS_MINUTES: Final = (
+    "You already started a registration for this group. Finish paying in the window where "
+    "you started it, or try again in about {minutes} minutes."
+)
+
+
+def form_error(code: str, field: str = "") -> str:
+    """Return the sentence the form shows for ``?error=code&field=field`` (the plugin's choice)."""
+    label = FIELD_LABELS.get(field, "")
+    if code in FIELD_ERRORS and label:
+        return FIELD_ERRORS[code].format(label=label)
+    if code == "invalid_address" and field in ADDRESS_ERRORS:
+        return ADDRESS_ERRORS[field]
+    return FORM_ERRORS.get(code, FORM_ERROR_FALLBACK)
+
+
+# --- The sidecar's own pages (a browser that reached the sidecar and cannot go on) --------------
+
+ERROR_PAGE_TITLE: Final = "Sorry, something is not available"
+NOT_FOUND_TITLE: Final = "Not found"
+NOT_FOUND_PAGE: Final = "There is no page here."
+GO_BACK: Final = "Go back"
+PAYMENT_PAGE_NOT_OPENED: Final = (
+    "The payment page could not be opened. Nothing was charged; please try again in a few minutes."
+)
+GROUP_INFO_UNAVAILABLE: Final = (
+    "the site could not tell us about this group; please try again shortly"
+)
+EMAIL_CHECK_UNAVAILABLE: Final = "the site could not check your email; please try again shortly"
+FIRST_SUBMISSION_IN_PROGRESS: Final = "the first submission of this form is still being processed"

@@ -17,7 +17,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """
     from sidecar.core.config import load_settings
     from sidecar.core.container import build_services
-    from sidecar.web import checkout, health, metrics, paytabs, status
+    from sidecar.web import (
+        checkout_routes,
+        health_routes,
+        metrics_routes,
+        paytabs_routes,
+        status_routes,
+    )
     from sidecar.web.responses import register_error_handlers
     from sidecar.web.security import init_security
 
@@ -33,8 +39,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     overrides = service_overrides(test_config, env, settings.environment)
     app.extensions["sidecar"] = build_services(settings, overrides)
-    for blueprint in (checkout.bp, paytabs.bp, status.bp, health.bp, metrics.bp):
-        app.register_blueprint(blueprint)
+    for routes in (checkout_routes, paytabs_routes, status_routes, health_routes, metrics_routes):
+        app.register_blueprint(routes.bp)
     register_error_handlers(app)
     init_security(app, settings)
     register_request_hooks(app, origin_of(settings.wp_base_url))

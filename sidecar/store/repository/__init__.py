@@ -29,7 +29,7 @@ from sidecar.store.repository.intents import (
     purge_personal_data,
     update_intent,
 )
-from sidecar.store.repository.jobs import (
+from sidecar.store.repository.job_queries import (
     claim_job_for_intent,
     claim_jobs,
     count_jobs_by_state,

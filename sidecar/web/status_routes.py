@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from sidecar.core.errors import IntentNotFound
 from sidecar.domain import messages
 from sidecar.payments.buyer_status import buyer_status
-from sidecar.web.checkout import browser_cookie_name
+from sidecar.web.checkout_routes import browser_cookie_name
 from sidecar.web.context import services
 from sidecar.web.responses import message_page
 

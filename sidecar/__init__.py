@@ -84,12 +84,13 @@ def register_request_hooks(app: Flask, allowed_origin: str) -> None:
 
 
 def settings_environment(test_config: dict[str, Any] | None = None) -> dict[str, str]:
-    """Return the environment the settings are read from: .env, then os.environ, then test_config."""
+    """Return the settings' environment: $SIDECAR_ENV_FILE (or .env), os.environ, test_config."""
     from dotenv import dotenv_values
 
     env: dict[str, str] = {}
     if test_config is None or not test_config.get("SIDECAR_IGNORE_DOTENV"):
-        env.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
+        path = os.environ.get("SIDECAR_ENV_FILE") or ".env"
+        env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
     if test_config is None or not test_config.get("SIDECAR_IGNORE_ENVIRON"):
         env.update(os.environ)
     env.update({k: str(v) for k, v in (test_config or {}).items() if k.isupper()})

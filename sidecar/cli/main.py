@@ -1,38 +1,62 @@
-"""The ``sidecar`` command (click, through Flask's CLI support)."""
+"""The ``sidecar`` command: a click group whose commands load the app only when they need it."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, NoAppException, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from sidecar import create_app
-from sidecar.core.config import ConfigError
+from sidecar.cli.errors import explain
 from sidecar.core.container import Services
 
-
-def _create_app() -> object:
-    try:
-        return create_app()
-    except ConfigError as exc:
-        # NoAppException lets `sidecar --help` and the commands that need no settings (demo, sim)
-        # work unconfigured, while commands that do need them stop with this message.
-        raise NoAppException(
-            f"{exc}\nSet these in the environment or in a .env file (see .env.example)."
-        ) from None
-
-
-@click.group(
-    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+ENV_FILE_HELP = (
+    "Read the settings from this file (python-dotenv format; also SIDECAR_ENV_FILE). Without it, "
+    "./.env is read. Variables already set in the environment win over the file."
 )
-def cli() -> None:
-    """Therapy Pay Sidecar: payment-first PayTabs checkout for a WordPress therapy registration."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+
+
+class SidecarGroup(click.Group):
+    """A click group that turns settings and connection failures into one line, no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an expected failure becomes a message with its exit code."""
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            message = explain(exc)
+            if message is None:
+                raise
+            raise message from None
+
+
+@click.group(cls=SidecarGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--env-file",
+    envvar="SIDECAR_ENV_FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    help=ENV_FILE_HELP,
+)
+@click.pass_context
+def cli(ctx: click.Context, env_file: str | None) -> None:
+    """Therapy Pay Sidecar: payment-first PayTabs checkout for a WordPress therapy registration.
+
+    Settings come from the environment and a .env file (see .env.example). To point the CLI at a
+    running `sidecar demo`, run the `export SIDECAR_ENV_FILE=...` line the demo prints.
+    """
+    if env_file:
+        os.environ["SIDECAR_ENV_FILE"] = os.path.abspath(env_file)
+    # Warnings only: the commands print tables on stdout, and INFO lines would mix into them.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    info = ctx.ensure_object(ScriptInfo)
+    info.create_app = info.create_app or create_app
 
 
 def app_services() -> Services:
@@ -74,7 +98,7 @@ def check() -> None:
     sys.exit(0 if report.ready else 1)
 
 
-@cli.command(with_appcontext=False)  # the simulator needs none of the sidecar's settings
+@cli.command()  # the simulator needs none of the sidecar's settings
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
 @click.option(
@@ -92,7 +116,7 @@ def sim(host: str, port: int, server_key: str, profile_id: int) -> None:
     run_simulator(host, port, server_key=server_key, profile_id=profile_id)
 
 
-@cli.command(with_appcontext=False)  # builds its own app: no settings to load
+@cli.command()  # builds its own app: no settings to load
 @click.option(
     "--port-base",
     default=8000,
@@ -112,7 +136,7 @@ def demo(port_base: int, data_dir: str | None) -> None:
     run_demo(port_base=port_base, data_dir=data_dir)
 
 
-@cli.command(with_appcontext=False)  # needs no settings: it brings its own stack
+@cli.command()  # needs no settings: it brings its own stack
 @click.option("--quick", is_flag=True, help="Tiny sizes and short runs (a smoke test).")
 @click.option("--ipn-seconds", type=float, help="Seconds per IPN concurrency level [10].")
 @click.option("--checkout-seconds", type=float, help="Seconds of checkouts [10].")

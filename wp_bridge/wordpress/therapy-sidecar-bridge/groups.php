@@ -2,6 +2,9 @@
 /**
  * Therapy group information.
  *
+ * How a site defines its groups (WP-CLI and PHP examples, the filter, the pages) is documented in
+ * docs/operations.md, section 4.4; tests/realwp/test_docs_groups.py applies those examples.
+ *
  * Default source: the option `therapy_sidecar_groups`, an array keyed by group id:
  *
  *   array(

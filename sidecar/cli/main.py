@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import click
+from dotenv import load_dotenv
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 
@@ -53,6 +54,8 @@ def cli(ctx: click.Context, env_file: str | None) -> None:
     """
     if env_file:
         os.environ["SIDECAR_ENV_FILE"] = os.path.abspath(env_file)
+        # Also into os.environ, so that options read from it (audit's prefixes) see the file.
+        load_dotenv(env_file, override=False)
     # Warnings only: the commands print tables on stdout, and INFO lines would mix into them.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     info = ctx.ensure_object(ScriptInfo)
@@ -173,7 +176,9 @@ def bench(
 
 def main() -> None:
     """Entry point of the ``sidecar`` console script."""
+    from sidecar.cli import cancel as cli_cancel
     from sidecar.cli import ops as cli_ops
 
     cli_ops.register(cli)
+    cli.add_command(cli_cancel.cancel)
     cli()

@@ -294,7 +294,14 @@ def reconcile(ref: str | None, all_: bool, since: str, as_json: bool) -> None:
 @click.option("--since", help='Intents created since: "2h", "3d" or an ISO date/time (UTC).')
 @click.option("--grace", default="10m", show_default=True, help="Skip younger in-flight work.")
 @click.option("--skip-user", "skip_users", multiple=True, type=int, help="A group admin's user id.")
-@click.option("--ignore-ref-prefix", "prefixes", multiple=True, help="Legacy booking refs to skip.")
+@click.option(
+    "--ignore-ref-prefix",
+    "prefixes",
+    multiple=True,
+    envvar="SIDECAR_AUDIT_IGNORE_REF_PREFIXES",
+    help="Booking refs of the site's own (pre-sidecar) bookings to skip; space-separated in "
+    "SIDECAR_AUDIT_IGNORE_REF_PREFIXES.",
+)
 @JSON_OPTION
 @with_appcontext
 def audit(

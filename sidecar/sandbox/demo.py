@@ -32,6 +32,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from sidecar import create_app
 from sidecar.core.container import Services
 from sidecar.jobs.worker import drain_safely, sweep_safely
+from sidecar.sandbox.demo_env import cli_command, write_env_file
 from sidecar.sandbox.paytabs_sim import PayTabsSimulator
 from sidecar.sandbox.wordpress import create_wordpress_app, seed_demo_groups
 from sidecar.store.db import migrate
@@ -127,6 +128,7 @@ class DemoStack:
     servers: dict[str, BaseWSGIServer]
     wp_session: requests.Session
     remove_data_dir: bool = False
+    env_file: Path | None = None  # the settings the CLI reads (see instructions)
     _threads: dict[str, threading.Thread] = field(default_factory=dict)
 
     @property
@@ -247,6 +249,7 @@ def _assemble(
         servers={name: serve(socks[name], wsgi) for name, wsgi in apps.items()},
         wp_session=session,
         remove_data_dir=data_dir is None,
+        env_file=write_env_file(data, config),
     )
 
 
@@ -302,6 +305,9 @@ Therapy Pay Sidecar demo is running.
   PayTabs simulator  {stack.paytabs_url}  (/_sim/ledger)
   WordPress          {stack.wordpress_url}  (in memory: forgotten on exit)
   data               {stack.data_dir}
+
+  The sidecar CLI (intents list, audit, check...) in another terminal, after:
+    {cli_command(stack.env_file) if stack.env_file else "-"}
 
 Press Ctrl-C to stop.
 """

@@ -7,6 +7,7 @@ import queue
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -17,8 +18,13 @@ from typing import IO
 
 import pytest
 import requests
+from click.testing import CliRunner
+from dotenv import dotenv_values
 
-from sidecar.sandbox.demo import build_demo
+from sidecar.cli import ops as cli_ops
+from sidecar.cli.main import cli
+from sidecar.sandbox.demo import build_demo, instructions
+from sidecar.sandbox.demo_env import cli_command
 from tests.browser.flows import PERSON, hidden_value
 
 SIDECAR = str(Path(sys.executable).parent / "sidecar")
@@ -188,3 +194,43 @@ def test_demo_ignores_the_developers_env_file_and_environment(
         assert stack.services.credentials.get().profile_id == 100001  # from the demo wp_options
     finally:
         stack.stop()
+
+
+def test_demo_writes_a_private_settings_file_and_prints_the_command_not_the_secret(
+    tmp_path: Path,
+) -> None:
+    stack = build_demo(port_base=0, data_dir=tmp_path)
+    try:
+        assert stack.env_file is not None
+        assert stat.S_IMODE(stack.env_file.stat().st_mode) == 0o600
+        values = dotenv_values(stack.env_file)
+        password = stack.services.settings.wp_api_app_password.reveal()
+        assert values["WP_API_APP_PASSWORD"] == password
+        assert values["SIDECAR_DATABASE_URL"] == stack.services.settings.database_url
+        text = instructions(stack)
+        assert f"export SIDECAR_ENV_FILE={stack.env_file}" in text
+        assert password not in text
+        assert stack.services.settings.shared_secret.reveal() not in text
+    finally:
+        stack.stop()
+
+
+def test_demo_printed_command_makes_intents_list_check_and_audit_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("SIDECAR_", "WP_", "PAYTABS_")):
+            monkeypatch.delenv(name)
+    cli_ops.register(cli)
+    with build_demo(port_base=0, data_dir=tmp_path / "demo") as stack:
+        assert stack.env_file is not None
+        name, _, value = cli_command(stack.env_file).removeprefix("export ").partition("=")
+        monkeypatch.setenv(name, value)
+        runner = CliRunner()
+        listed = runner.invoke(cli, ["intents", "list"])
+        assert listed.exit_code == 0 and "0 intent(s)" in listed.output, listed.output
+        checked = runner.invoke(cli, ["check"])
+        assert checked.exit_code == 0, checked.output
+        audited = runner.invoke(cli, ["audit"])  # the seed booking is the site's own, not an intent
+        assert audited.exit_code == 0 and "0 discrepancy(ies)" in audited.output, audited.output

@@ -134,6 +134,20 @@ BOOLEANS = {
     "SIDECAR_ALERT_EMAIL": "alert_email",
 }
 ENVIRONMENTS = ("production", "development", "test")
+# The values .env.example and deploy/sidecar.env.example ship say one of these; none is a secret.
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "replace", "xxxx xxxx")
+PLACEHOLDER_FIX = {
+    "SIDECAR_SHARED_SECRET": "make one with python3 -c 'import secrets; "
+    "print(secrets.token_urlsafe(48))' and put the same value in wp-config.php",
+    "WP_API_APP_PASSWORD": "create an application password for WP_API_USER in WordPress "
+    "(Users > Profile > Application Passwords)",
+}
+
+
+def is_placeholder(value: str) -> bool:
+    """Return True when ``value`` is an example file's placeholder rather than a real secret."""
+    lowered = value.strip().lower()
+    return any(marker in lowered for marker in PLACEHOLDER_MARKERS)
 
 
 def default_database_url(instance_path: str | os.PathLike[str]) -> str:
@@ -160,6 +174,11 @@ def load_settings(env: Mapping[str, str], *, instance_path: str = "instance") ->
     secret = str(env.get("SIDECAR_SHARED_SECRET", ""))
     if secret and len(secret) < 32:
         problems.append("SIDECAR_SHARED_SECRET must be at least 32 characters (use a random value)")
+    problems += [
+        f"{name} is still the example's placeholder: {PLACEHOLDER_FIX[name]}"
+        for name in PLACEHOLDER_FIX
+        if is_placeholder(str(env.get(name, "")))
+    ]
     other = str(env.get("SIDECAR_SHARED_SECRET_ALSO_ACCEPTED", ""))
     if other and len(other) < 32:
         problems.append("SIDECAR_SHARED_SECRET_ALSO_ACCEPTED must be at least 32 characters")

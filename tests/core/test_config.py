@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 import pytest
+from dotenv import dotenv_values
 
 from sidecar.core.config import ConfigError, load_settings
 
@@ -81,3 +83,20 @@ def test_config_shared_secret_minimum_matches_the_bridge_and_its_admin_notice() 
         assert "sprintf( $notice, MIN_SECRET_LENGTH )" in notice.group(2)
     php_files = sorted(bridge.rglob("*.php"))
     assert not [p.name for p in php_files if re.search(r"at least 16 char", p.read_text())]
+
+
+@pytest.mark.parametrize("example", [".env.example", "deploy/sidecar.env.example"])
+def test_load_settings_refuses_the_example_files_placeholder_secrets(example: str) -> None:
+    values = dotenv_values(Path(__file__).resolve().parents[2] / example)
+    env = {**GOOD, **{k: v for k, v in values.items() if v is not None}}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    assert "SIDECAR_SHARED_SECRET is still the example's placeholder" in message
+    assert "WP_API_APP_PASSWORD is still the example's placeholder" in message
+    assert "secrets.token_urlsafe" in message
+    assert str(env["SIDECAR_SHARED_SECRET"]) not in message  # the message names, never echoes
+
+
+def test_load_settings_accepts_random_secrets_that_are_not_placeholders() -> None:
+    assert load_settings({**GOOD, "SIDECAR_SHARED_SECRET": secrets.token_urlsafe(48)})

@@ -279,6 +279,8 @@ def test_env_example_documents_every_setting() -> None:
 
 def test_env_deploy_example_loads_and_writes_only_in_the_state_dir() -> None:
     env = {k: v or "" for k, v in dotenv_values(ROOT / "deploy" / "sidecar.env.example").items()}
+    # The example's two secrets are placeholders that settings refuse; an operator replaces them.
+    env.update(SIDECAR_SHARED_SECRET="r" * 48, WP_API_APP_PASSWORD="abcd efgh ijkl mnop qrst uvwx")
     settings = load_settings(env, instance_path="/nonexistent")
     assert settings.environment == "production"
     assert settings.trusted_proxies == 1

@@ -182,6 +182,15 @@ class WordPressClient(WordPress):
         """Return the browser URL that exchanges a login grant for a WordPress session (no HTTP)."""
         return f"{self._url(f'{BRIDGE}/login')}&grant={quote(grant_token, safe='')}"
 
+    def cancel_booking(self, intent_ref: str) -> bool:
+        """Remove the booking made for intent_ref; idempotent (already gone -> False).
+
+        The bridge fires ``therapy_sidecar_booking_cancelled`` for the site's own cancellation code.
+        """
+        body = {"intent_ref": intent_ref}
+        answer = self._json(self._request("POST", f"{BRIDGE}/bookings/cancel", body=body))
+        return bool(isinstance(answer, dict) and answer.get("cancelled"))
+
     # --- BuddyPress -------------------------------------------------------------------------
 
     def join_group(self, bp_group_id: int, user_id: int) -> None:
@@ -207,6 +216,14 @@ class WordPressClient(WordPress):
         return list(self._members(bp_group_id))
 
     # --- plumbing ---------------------------------------------------------------------------
+
+    def leave_group(self, bp_group_id: int, user_id: int) -> bool:
+        """Remove user_id from the BuddyPress group; idempotent (not a member -> False)."""
+        # BuddyPress answers a second DELETE with a 500: ask first, as join_group's callers do.
+        if not self.is_group_member(bp_group_id, user_id):
+            return False
+        self._request("DELETE", f"{self._bp_members_route(bp_group_id)}/{int(user_id)}")
+        return True
 
     def _bp_members_route(self, bp_group_id: int) -> str:
         """Return the members route in the BuddyPress REST version the site serves."""

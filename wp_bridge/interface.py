@@ -103,3 +103,13 @@ class WordPress(Protocol):
     def list_group_members(self, bp_group_id: int) -> list[int]:
         """Return the user ids of all members, admins included, over all pages (read-only)."""
         ...
+
+    # --- cancellation -----------------------------------------------------------------------
+
+    def cancel_booking(self, intent_ref: str) -> bool:
+        """Remove the booking made for intent_ref; idempotent (already gone -> False)."""
+        ...
+
+    def leave_group(self, bp_group_id: int, user_id: int) -> bool:
+        """Remove user_id from the BuddyPress group; idempotent (not a member -> False)."""
+        ...

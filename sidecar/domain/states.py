@@ -42,6 +42,8 @@ class Event(StrEnum):
     REFUND_GAVE_UP = "refund_gave_up"
     OPERATOR_REDRIVE = "operator_redrive"
     OPERATOR_REFUND = "operator_refund"
+    # An operator cancels a fulfilled registration: un-book, leave the group, refund (all or part).
+    OPERATOR_CANCEL = "operator_cancel"
     # PayTabs took money that cannot be this intent's price (another amount or currency).
     PAYMENT_MISMATCHED = "payment_mismatched"
     # The sale was refunded at PayTabs (its dashboard) before the sidecar confirmed it.
@@ -86,6 +88,8 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (S.NEEDS_ATTENTION, E.OPERATOR_REDRIVE): S.FULFILLING,
     (S.NEEDS_ATTENTION, E.OPERATOR_REFUND): S.REFUNDING,
     (S.PAID, E.OPERATOR_REFUND): S.REFUNDING,
+    # The refund job removes the booking and the membership before it gives the money back.
+    (S.FULFILLED, E.OPERATOR_CANCEL): S.REFUNDING,
 }
 
 # States in which the intent owns a seat of its group.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from sidecar.core.container import Services
+from sidecar.domain.money import from_minor
 from sidecar.domain.states import State
 from sidecar.store import repository as repo
 from sidecar.store.repository import Job
 
 
 def run_emails(services: Services, job: Job) -> str:
-    """Send the mails the intent's state calls for (set-password, confirmation, refund notice)."""
+    """Send the mails the intent's state calls for (set-password, confirmation, refund or cancellation)."""
     with services.db.transaction() as tx:
         intent = repo.get_intent(tx, job.intent_id)
     if intent is None:
@@ -28,6 +29,17 @@ def run_emails(services: Services, job: Job) -> str:
                 data=data,
             )
         sent = "fulfilled_mails"
+    elif intent.state == State.REFUNDED and intent.cancel_refund_minor is not None:
+        amount = from_minor(intent.cancel_refund_minor, intent.currency)
+        cancelled = {**data, "amount": str(amount), "currency": intent.currency}
+        wp.send_email(
+            template="cancelled",
+            intent_ref=intent.ref,
+            user_id=intent.wp_user_id,
+            to=intent.email,
+            data=cancelled,
+        )
+        sent = "cancellation_mail"
     elif intent.state == State.REFUNDED:
         wp.send_email(
             template="refunded",

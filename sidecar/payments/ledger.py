@@ -5,7 +5,8 @@ sales and refunds). Confirmation, refunds, the audit, reconcile and the invarian
 here, so "balanced" means one thing everywhere (DESIGN §3, promise 7):
 
 - a fulfilled intent: exactly one approved sale, its own, of its amount and currency, and no refund;
-- a refunded, failed or expired intent: every approved sale of the cart refunded in full;
+- a refunded, failed or expired intent: every approved sale of the cart refunded in full, except
+  an operator's partial cancellation: its own sale refunded by exactly ``cancel_refund_minor``;
 - any other state is in flight (or with an operator) and is not judged here.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sidecar.core.container import Services
-from sidecar.domain.money import same_amount
+from sidecar.domain.money import from_minor, same_amount
 from sidecar.domain.states import State
 from sidecar.jobs.kinds import JobKind
 from sidecar.jobs.outbox import enqueue
@@ -130,13 +131,22 @@ def balance_problems(intent: Intent, txns: Sequence[Transaction]) -> list[str]:
     elif intent.state not in NETS_TO_ZERO:
         return []
     for sale in sales:
-        kept = sale.amount - refunded(txns, sale)
+        kept = sale.amount - refunded(txns, sale) - _kept_by_cancellation(intent, sale)
         if kept:
             what = "keeps" if kept > 0 else "was refunded more than it took:"
             problems.append(
                 f"{intent.state} but sale {sale.tran_ref} {what} {abs(kept)} {sale.currency}"
             )
     return problems
+
+
+def _kept_by_cancellation(intent: Intent, sale: Transaction) -> Decimal:
+    """Return what a partly refunded cancellation keeps of its own sale (else nothing)."""
+    if intent.cancel_refund_minor is None or sale.tran_ref != intent.tran_ref:
+        return Decimal(0)
+    if intent.state != State.REFUNDED:
+        return Decimal(0)
+    return sale.amount - from_minor(intent.cancel_refund_minor, intent.currency)
 
 
 # --- reading carts (I/O) -----------------------------------------------------------------------

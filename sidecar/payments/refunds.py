@@ -17,6 +17,7 @@ from sidecar.jobs.kinds import JobKind
 from sidecar.jobs.outbox import GiveUp, Retry, crash_point, enqueue, hold_lease
 from sidecar.payments import ledger
 from sidecar.payments.attention import park_for_operator
+from sidecar.payments.unbooking import remove_from_wordpress
 from sidecar.paytabs import PayTabsInvalidRequest, PayTabsTransportError, Transaction
 from sidecar.store import repository as repo
 from sidecar.store.repository import Intent, Job
@@ -37,6 +38,8 @@ def run_refund(services: Services, job: Job) -> str:
         return "nothing_to_refund"
     if not intent.tran_ref:
         raise GiveUp("no PayTabs transaction to refund")
+    if intent.cancel_refund_minor is not None and is_allowed(intent.state, Event.REFUND_CONFIRMED):
+        intent = remove_from_wordpress(services, job, intent)  # a cancellation un-books first
     txns = _cart(services, intent)
     extras = refund_extra_sales(services, job, intent, txns)
     outcome = f"refunded_{extras}_extra_sales" if extras else "nothing_to_refund"
@@ -135,13 +138,18 @@ def _request_refund(services: Services, intent: Intent, txns: list[Transaction])
     currency = intent.currency
     if sale is not None:
         amount, currency = ledger.left_to_refund(txns, sale), sale.currency
+    reason = f"Automatic refund: {intent.state_reason or 'registration not possible'}"
+    if intent.cancel_refund_minor is not None:
+        # An operator's cancellation gives back what they chose (all, or part), never more.
+        amount = min(amount, from_minor(intent.cancel_refund_minor, intent.currency))
+        reason = "Registration cancelled by the centre"
     try:
         refund = services.paytabs().refund(
             tran_ref=intent.tran_ref,
             cart_id=intent.ref,
             amount=amount,
             currency=currency,
-            reason=f"Automatic refund: {intent.state_reason or 'registration not possible'}",
+            reason=reason,
         )
     except PayTabsTransportError as exc:
         # The outcome is unknown: the next run queries the cart before asking again.

@@ -97,8 +97,15 @@ class RestApi:
             ("GET", re.compile(r"/"), None, self.index),
             ("GET", re.compile(r"/buddypress/(v1|v2)/groups/(\d+)/members"), "bp", self.members),
             ("POST", re.compile(r"/buddypress/(v1|v2)/groups/(\d+)/members"), "bp", self.join),
+            (
+                "DELETE",
+                re.compile(r"/buddypress/(v1|v2)/groups/(\d+)/members/(\d+)"),
+                "bp",
+                self.leave,
+            ),
             ("GET", re.compile(rf"{b}/groups/(\d+)"), "bridge", self.group),
             ("POST", re.compile(rf"{b}/bookings"), "bridge", self.book),
+            ("POST", re.compile(rf"{b}/bookings/cancel"), "bridge", self.cancel_booking),
             ("GET", re.compile(rf"{b}/bookings"), "bridge", self.bookings),
             ("POST", re.compile(rf"{b}/emails"), "bridge", self.email),
             ("GET", re.compile(rf"{b}/login"), None, self.login),
@@ -233,6 +240,11 @@ class RestApi:
         answer = pages.member_json(record, member, int(bp_group_id))
         return jsonify([answer] if version == "v1" else answer)
 
+    def leave(self, _version: str, bp_group_id: str, user_id: str) -> Response:
+        """DELETE a BP member: {removed: true}; a second removal is BuddyPress's 500."""
+        self.fake.leave_group(int(bp_group_id), int(user_id))
+        return jsonify({"removed": True, "previous": {"id": int(user_id)}})
+
     def members(self, _version: str, bp_group_id: str) -> Response:
         """GET BP members: admins hidden unless exclude_admins=false."""
         params = self._params()
@@ -265,6 +277,11 @@ class RestApi:
         response = jsonify(booking.to_json())
         response.status_code = 201 if booking.created else 200
         return response
+
+    def cancel_booking(self) -> Response:
+        """POST bridge bookings/cancel: 200 whether removed now or already gone (idempotent)."""
+        ref = str(self._params().get("intent_ref") or "")
+        return jsonify({"cancelled": self.fake.cancel_booking(ref), "intent_ref": ref})
 
     def bookings(self) -> Response:
         """GET bridge bookings by intent_ref or group_id."""

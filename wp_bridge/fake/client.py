@@ -144,3 +144,13 @@ class FakeWordPressClient(WordPress):
         """Return the user ids of all members, admins included, over all pages (read-only)."""
         members = self._call(lambda: self.fake.group_members(bp_group_id, exclude_admins=False))
         return [member.user_id for member in members]
+
+    def cancel_booking(self, intent_ref: str) -> bool:
+        """Remove the booking made for intent_ref; idempotent (already gone -> False)."""
+        return self._call(lambda: self.fake.cancel_booking(intent_ref))
+
+    def leave_group(self, bp_group_id: int, user_id: int) -> bool:
+        """Remove user_id from the BuddyPress group; idempotent (not a member -> False)."""
+        if not self.is_group_member(bp_group_id, user_id):
+            return False
+        return self._call(lambda: self.fake.leave_group(bp_group_id, user_id))

@@ -19,7 +19,7 @@ from wp_bridge.errors import (
 )
 from wp_bridge.models import GroupInfo, WPUser
 
-EMAIL_TEMPLATES = frozenset({"new_user", "booking_confirmed", "refunded", "alert"})
+EMAIL_TEMPLATES = frozenset({"new_user", "booking_confirmed", "refunded", "cancelled", "alert"})
 # validate_username(): what sanitize_user(..., strict=true) leaves untouched.
 _USERNAME = re.compile(r"^[A-Za-z0-9 _.@-]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -20,6 +20,7 @@ from wp_bridge.errors import (
     GroupNotFound,
     UserNotFound,
     WPConnectionError,
+    WPServerError,
     error_class_for,
 )
 from wp_bridge.fake.index import rest_index_json
@@ -64,6 +65,8 @@ class FakeWordPress:
         self._bookings: dict[str, Booking] = {}
         self._bp_groups: dict[int, dict[int, BPMember]] = {}
         self._emailed: set[tuple[str, str]] = set()
+        # What the bridge's therapy_sidecar_booking_cancelled action was given, in order.
+        self.cancelled_bookings: list[Booking] = []
         # What the REST index lists: tests remove the bridge or switch BuddyPress's REST version.
         self.bridge_installed = True
         self.buddypress_version: str | None = "v1"
@@ -290,6 +293,20 @@ class FakeWordPress:
             and (group_id is None or b.group_id == int(group_id))
         ]
 
+    def cancel_booking(self, intent_ref: str) -> bool:
+        """Remove a booking by intent_ref and fire the cancellation hook; False if already gone."""
+        self._gate()
+        self._log("cancel_booking", intent_ref=intent_ref)
+        if not intent_ref:
+            raise invalid_param(
+                "intent_ref", "rest_invalid_param", "An intent reference is needed."
+            )
+        with self._lock:
+            booking = self._bookings.pop(intent_ref, None)
+            if booking is not None:
+                self.cancelled_bookings.append(booking)
+        return booking is not None
+
     # --- BuddyPress -------------------------------------------------------------------------
 
     def join_group(self, bp_group_id: int, user_id: int, *, context: str = "view") -> None:
@@ -303,6 +320,18 @@ class FakeWordPress:
                 message = "Invalid group member ID."
                 raise UserNotFound(message, http_status=404, code="bp_rest_group_member_invalid_id")
             bp_add_member(members, int(user_id), context=context, now=now)
+
+    def leave_group(self, bp_group_id: int, user_id: int) -> bool:
+        """Remove a member like BP REST's DELETE: a second removal fails with a 500, as in BP."""
+        self._gate()
+        self._log("leave_group", bp_group_id=bp_group_id, user_id=user_id)
+        with self._lock:
+            members = bp_members_of(self._bp_groups, bp_group_id)
+            if members.pop(int(user_id), None) is None:
+                message = "Could not remove member from this group."
+                code = "bp_rest_group_member_failed_to_remove"
+                raise WPServerError(message, http_status=500, code=code)
+        return True
 
     def group_members(self, bp_group_id: int, *, exclude_admins: bool = True) -> list[BPMember]:
         """Return the members of a BP group, newest first; admins hidden by default, as in BP."""

@@ -62,6 +62,7 @@ class Intent:
     refund_tran_ref: str | None
     refund_status: str | None
     refund_requested_at: float | None
+    cancel_refund_minor: int | None  # an operator's cancellation: what to refund (sql/0005)
     paid_at: float | None
     fulfilled_at: float | None
     last_queried_at: float | None

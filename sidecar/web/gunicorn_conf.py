@@ -90,8 +90,23 @@ control_socket_disable = True  # no control socket in $HOME (the service has non
 
 
 def on_starting(server: Any) -> None:
-    """Configure JSON logging in the master before anything is logged."""
+    """Stop with one message when the settings are bad; else configure JSON logging."""
+    check_settings()
     configure_logging("web", level=server.cfg.loglevel)
+
+
+def check_settings() -> None:
+    """Exit with the settings' message before any worker boots (and prints a traceback)."""
+    from sidecar import settings_environment
+    from sidecar.core.config import ConfigError, load_settings
+
+    try:
+        load_settings(settings_environment())
+    except ConfigError as exc:
+        raise SystemExit(
+            f"therapy-sidecar-web: {exc}\nSet them in the environment file the service reads "
+            "(see deploy/sidecar.env.example), or SIDECAR_ENV_FILE."
+        ) from None
 
 
 def post_fork(server: Any, worker: Any) -> None:

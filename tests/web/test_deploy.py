@@ -211,6 +211,24 @@ def test_gunicorn_settings_are_valid_gunicorn_settings() -> None:
     assert cfg.control_socket_disable is True
 
 
+def test_gunicorn_without_settings_stops_with_one_message_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [str(gunicorn), "--config", "python:sidecar.web.gunicorn_conf", "--bind", "127.0.0.1:0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SIDECAR_PUBLIC_URL is required but not set" in result.stderr
+    assert "Traceback" not in result.stderr and "Worker failed to boot" not in result.stderr
+
+
 def test_gunicorn_access_log_format_has_no_query_cookie_or_token() -> None:
     fmt = gunicorn_conf.access_log_format
     assert "%(U)s" in fmt

@@ -246,3 +246,33 @@ def test_permalinks_are_pretty_on_the_site_the_docs_were_checked_on(wp: WPSite) 
     )
     assert rows and str(rows[0][0]) not in ("", "None")
     assert in_guide("pretty permalinks")
+
+
+def set_permalinks(wp: WPSite, structure: str) -> None:
+    php_ok(
+        wp_load_prelude(wp)
+        + "global $wp_rewrite;\n"
+        + f"$wp_rewrite->set_permalink_structure( {json.dumps(structure)} );\n"
+        + "delete_option( 'rewrite_rules' );\n"
+    )
+
+
+def test_plain_permalinks_answer_the_addresses_with_the_home_page(wp: WPSite) -> None:
+    """What 4.1 warns of: with "Plain" permalinks the page addresses show the home page, no form.
+    The site's structure is put back afterwards."""
+    rows = wp.query(
+        f"SELECT option_value FROM {wp.prefix}options WHERE option_name = 'permalink_structure'"
+    )
+    before = str(rows[0][0])
+    assert before
+    assert in_guide("with plain permalinks WordPress answers them with the home page")
+    try:
+        set_permalinks(wp, "")
+        plain = wp.session.get(f"{wp.base_url}/therapy-registration/", timeout=15)
+        assert plain.status_code == 200
+        assert 'class="therapy-sidecar-form"' not in plain.text
+        assert "could not be found" not in plain.text  # no error either: easy to miss
+    finally:
+        set_permalinks(wp, before)
+    pretty = wp.session.get(f"{wp.base_url}/therapy-registration/", timeout=15)
+    assert 'class="therapy-sidecar-form"' in pretty.text

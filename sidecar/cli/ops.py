@@ -1,8 +1,8 @@
 """Operator commands (intents, redrive, refund, reconcile, audit); registered on the CLI group.
 
 Tables are for people (fixed-width columns, UTC times); ``--json`` prints the same facts for
-scripts (times as epoch seconds). Nothing here prints a secret or a notification body; only
-``intents show`` prints the buyer's email, because operators need it to help the buyer.
+scripts (times as epoch seconds). Nothing here prints a secret or a notification body; the
+buyer's e-mail is shown (list and show) because operators find and help buyers by it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from sidecar.cli.render import reason_words, render_history, table, when
 from sidecar.core.container import Services
 from sidecar.core.errors import SidecarError
 from sidecar.domain.money import from_minor
@@ -28,11 +29,20 @@ from sidecar.ops import audit as audit_checks
 from sidecar.paytabs import PayTabsError
 from sidecar.store import repository as repo
 from sidecar.store.repository import Intent
+from sidecar.store.repository.intents import search_intents
 from wp_bridge.errors import WPBridgeError
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-SUMMARY_FIELDS = ("ref", "state_reason", "group_id", "group_name", "currency", "created_at")
+SUMMARY_FIELDS = (
+    "ref",
+    "state_reason",
+    "email",
+    "group_id",
+    "group_name",
+    "currency",
+    "created_at",
+)
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
@@ -64,24 +74,6 @@ def parse_since(text: str | None, now: float) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-def when(epoch: float | None) -> str:
-    """Format epoch seconds as a UTC date and time (or "-")."""
-    if epoch is None:
-        return "-"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """Return rows in fixed-width columns under their headers (the last column is free)."""
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    lines = [[h.upper() for h in headers], *cells]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(line[:-1], widths, strict=False)) + "  " + line[-1]
-        for line in lines
-    ).rstrip()
-
-
 def emit_json(data: object) -> None:
     """Print ``data`` as indented JSON."""
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
@@ -93,7 +85,7 @@ def money(intent: Intent) -> str:
 
 
 def summary(intent: Intent) -> dict[str, Any]:
-    """Return the intent's list columns (no personal data)."""
+    """Return the intent's list columns (the e-mail: operators search and answer by it)."""
     facts = {name: getattr(intent, name) for name in SUMMARY_FIELDS}
     amount = from_minor(intent.amount_minor, intent.currency)
     return {
@@ -110,35 +102,61 @@ def intents() -> None:
 
 
 @intents.command("list")
+@click.option("--email", help="Only intents whose e-mail contains this (any case).")
+@click.option("--name", help="Only intents whose buyer's name contains this (any case).")
 @click.option("--state", type=click.Choice([s.value for s in State]), help="Only this state.")
 @click.option("--since", help='Created since: "2h", "3d" or an ISO date/time (UTC).')
 @click.option("--limit", default=200, show_default=True, type=int)
 @JSON_OPTION
 @with_appcontext
-def list_intents(state: str | None, since: str | None, limit: int, as_json: bool) -> None:
-    """List intents, newest first."""
+def list_intents(
+    email: str | None,
+    name: str | None,
+    state: str | None,
+    since: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List intents, newest first (awaiting payment: the hold's expiry as the reason)."""
     s = services()
     with s.db.transaction() as tx:
-        found = repo.list_intents(tx, state=state, since=parse_since(since, s.clock()), limit=limit)
+        found = search_intents(
+            tx,
+            email=email,
+            name=name,
+            state=state,
+            since=parse_since(since, s.clock()),
+            limit=limit,
+        )
     if as_json:
         emit_json([summary(i) for i in found])
         return
-    columns = ("ref", "state", "reason", "group", "amount", "created (UTC)", "updated (UTC)")
+    columns = (
+        "ref",
+        "state",
+        "reason",
+        "email",
+        "group",
+        "amount",
+        "created (UTC)",
+        "updated (UTC)",
+    )
     rows = [
-        (
-            i.ref,
-            i.state.value,
-            i.state_reason or "-",
-            f"{i.group_id} {i.group_name}"[:28],
-            money(i),
-            when(i.created_at),
-            when(i.updated_at),
-        )
+        (i.ref, i.state.value, list_reason(i), i.email or "-", f"{i.group_id} {i.group_name}"[:28],
+         money(i), when(i.created_at), when(i.updated_at))
         for i in found
-    ]
+    ]  # fmt: skip
     click.echo(table(columns, rows))
     more = f" (the newest {limit}: raise --limit for more)" if len(found) == limit else ""
     click.echo(f"{len(found)} intent(s){more}")
+
+
+def list_reason(intent: Intent) -> str:
+    """Return the list's reason column: in words; for a live hold, when it expires."""
+    if intent.state == State.AWAITING_PAYMENT:
+        held = f"seat held until {when(intent.hold_expires_at)}"
+        return held if not intent.state_reason else f"{reason_words(intent.state_reason)}; {held}"
+    return reason_words(intent.state_reason)
 
 
 @intents.command("show")
@@ -154,58 +172,6 @@ def show_intent(ref: str, as_json: bool) -> None:
         emit_json(found)
     else:
         click.echo(render_history(found))
-
-
-def render_history(found: dict[str, Any]) -> str:
-    """Return an intent's facts, timeline and jobs as text for people."""
-    i = found["intent"]
-    reason = f" ({i['state_reason']})" if i["state_reason"] else ""
-    refund_status = f" ({i['refund_status']})" if i["refund_status"] else ""
-    lines = [
-        f"intent   {i['ref']}  {i['state']}{reason}",
-        f"group    {i['group_name']} (group {i['group_id']}, BuddyPress group {i['bp_group_id']})",
-        f"amount   {from_minor(i['amount_minor'], i['currency'])} {i['currency']}",
-        f"buyer    {i['email'] or '- (purged)'}",
-        f"wp user  {wp_user(i)}",
-        f"booking  {i['booking_id'] or '-'}   membership: {'yes' if i['member_joined'] else 'no'}",
-        f"paytabs  sale {i['tran_ref'] or '-'}   refund {i['refund_tran_ref'] or '-'}{refund_status}",
-        f"times    created {when(i['created_at'])}  paid {when(i['paid_at'])}  "
-        f"fulfilled {when(i['fulfilled_at'])}  updated {when(i['updated_at'])} (UTC)",
-        "",
-        table(
-            ("time (UTC)", "what", "detail"),
-            [(when(e["at"]), e["what"], describe(e)) for e in found["timeline"]],
-        ),
-        "",
-    ]
-    jobs = [
-        (j["kind"], j["state"], j["attempts"], when(j["run_after"]), j["last_error"] or "-")
-        for j in found["jobs"]
-    ]
-    lines.append(table(("job", "state", "attempts", "run after (UTC)", "last error"), jobs))
-    return "\n".join(lines)
-
-
-def wp_user(facts: dict[str, Any]) -> str:
-    """Return the WordPress user id and how the intent came by it."""
-    if facts["wp_user_id"] is None:
-        return "-"
-    if facts["buyer_logged_in"]:
-        return f"{facts['wp_user_id']} (logged-in buyer)"
-    return f"{facts['wp_user_id']} (created by this intent)"
-
-
-def describe(event: dict[str, Any]) -> str:
-    """Return one timeline event as a line of text."""
-    if event["what"] == "transition":
-        text = f"{event['from'] or 'new'} -> {event['to']}  {event['event']} by {event['source']}"
-        return text + (f": {event['detail']}" if event["detail"] else "")
-    if event["what"] == "notification":
-        signature = "signature ok" if event["signature_ok"] else "SIGNATURE BAD"
-        return f"{event['channel']}  {signature}  {event['outcome']}  tran_ref {event['tran_ref'] or '-'}"
-    took = "" if event["finished_at"] is None else f" in {event['finished_at'] - event['at']:.2f}s"
-    error = f": {event['error']}" if event["error"] else ""
-    return f"{event['kind']} #{event['attempt']}  {event['outcome'] or 'running'}{took}{error}"
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -277,8 +243,14 @@ def act(action: Any, ref: str, kinds: tuple[JobKind, ...], as_json: bool) -> Non
 @with_appcontext
 def reconcile(ref: str | None, all_: bool, since: str, as_json: bool) -> None:
     """Ask PayTabs about intents still awaiting payment, failed or expired; print what changed."""
-    if bool(ref) == all_:
-        fail("give an intent REF or --all (not both)", code=2)
+    if not ref and not all_:
+        fail(
+            "say which intents to ask PayTabs about: an intent REF (`sidecar intents list` shows "
+            "them) or --all (every intent awaiting payment, failed or expired, see --since)",
+            code=2,
+        )
+    if ref and all_:
+        fail("give an intent REF or --all, not both", code=2)
     s = services()
     try:
         outcomes = ops.reconcile(s, ref, None if ref else parse_since(since, s.clock()))

@@ -64,8 +64,8 @@ def test_intents_list_prints_a_table_and_filters_by_state(stack: Any) -> None:
     result = run(stack, "intents", "list")
     assert result.exit_code == 0, result.output
     header = result.output.splitlines()[0]
-    assert header.split() == ["REF", "STATE", "REASON", "GROUP", "AMOUNT", "CREATED", "(UTC)",
-                              "UPDATED", "(UTC)"]  # fmt: skip
+    assert header.split() == ["REF", "STATE", "REASON", "EMAIL", "GROUP", "AMOUNT", "CREATED",
+                              "(UTC)", "UPDATED", "(UTC)"]  # fmt: skip
     assert done.ref in result.output and waiting.ref in result.output
     assert "150.00 SAR" in result.output and "2 intent(s)" in result.output
     only = run(stack, "intents", "list", "--state", "fulfilled", "--json")

@@ -256,3 +256,43 @@ def purge_personal_data(tx: Tx, intent_id: int, now: float) -> None:
     tx.execute(
         "UPDATE notifications SET body = NULL, headers = NULL WHERE intent_id = ?", (intent_id,)
     )
+
+
+def search_intents(
+    tx: Tx,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    state: str | None = None,
+    since: float | None = None,
+    limit: int = 200,
+) -> list[Intent]:
+    """Return intents, newest first, whose e-mail or name contains the given text (any case)."""
+    clauses: list[str] = ["1 = 1"]
+    params: list[object] = []
+    if email:
+        clauses.append("LOWER(email) LIKE ? ESCAPE '!'")
+        params.append(_contains(email))
+    if name:
+        full = "LOWER(CONCAT(COALESCE(first_name, ''), ' ', COALESCE(last_name, '')))"
+        if tx.dialect == "sqlite":
+            full = "LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, ''))"
+        clauses.append(f"{full} LIKE ? ESCAPE '!'")
+        params.append(_contains(name))
+    if state:
+        clauses.append("state = ?")
+        params.append(state)
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(since)
+    where = " AND ".join(clauses)
+    rows = tx.all(
+        f"SELECT * FROM intents WHERE {where} ORDER BY id DESC LIMIT {int(limit)}", params
+    )
+    return [Intent.from_row(r) for r in rows]
+
+
+def _contains(text: str) -> str:
+    """Return a LIKE pattern (escape character !) matching ``text`` anywhere, lower-cased."""
+    escaped = text.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"

@@ -19,7 +19,9 @@ from wp_bridge.errors import (
     WPBridgeError,
     WPConnectionError,
     error_from_response,
+    host_of,
     redact,
+    transport_reason,
 )
 from wp_bridge.interface import WordPress
 from wp_bridge.models import INTENT_META_KEY, Booking, GroupInfo, RestIndex, WPUser
@@ -311,8 +313,10 @@ class WordPressClient(WordPress):
             transient = isinstance(exc, requests.ConnectionError | requests.Timeout) and not (
                 isinstance(exc, requests.exceptions.SSLError)
             )
-            message = redact(f"{type(exc).__name__}: {exc}", self._app_password)
-            return WPConnectionError(message, should_retry=transient)
+            # One line an operator can act on (which host, and why), not requests' nested repr.
+            reason = transport_reason(exc) if exc is not None else "no answer"
+            message = f"cannot reach WordPress{host_of(exc)}: {reason}"
+            return WPConnectionError(redact(message, self._app_password), should_retry=transient)
         text = redact(response.text, self._app_password)
         try:
             payload = json.loads(text)

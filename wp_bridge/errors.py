@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
+
+import requests
 
 BODY_EXCERPT_CHARS = 300
 
@@ -221,3 +224,23 @@ def redact(text: str, secret: str) -> str:
         if form:
             text = text.replace(form, "***")
     return text
+
+
+def host_of(exc: BaseException | None) -> str:
+    """Return " at host:port" of the request that failed, when known."""
+    url = getattr(getattr(exc, "request", None), "url", None)
+    return f" at {urlsplit(str(url)).netloc}" if url else ""
+
+
+def transport_reason(exc: BaseException) -> str:
+    """Return a few words for a requests failure (refused, timed out, TLS, name not found)."""
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "the TLS handshake failed (certificate or protocol)"
+    if isinstance(exc, requests.Timeout):
+        return "no answer in time"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "the host name does not resolve"
+    if "Connection refused" in text:
+        return "connection refused (is it running, and is the port right?)"
+    return "the connection failed"

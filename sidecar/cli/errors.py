@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import click
 import requests
 
 from sidecar.core.config import ConfigError
 from sidecar.core.errors import SidecarError
 from sidecar.paytabs import PayTabsError
-from wp_bridge.errors import WPAuthError, WPBridgeError, WPConnectionError
+from wp_bridge.errors import (
+    WPAuthError,
+    WPBridgeError,
+    WPConnectionError,
+    host_of,
+    transport_reason,
+)
 
 SETTINGS_HINT = (
     "Set these in the environment, in a .env file, or in the file given by --env-file or "
@@ -67,23 +71,3 @@ def wordpress_reason(exc: WPBridgeError) -> str:
             "and WP_API_APP_PASSWORD"
         )
     return f"WordPress answered with an error: {exc}"
-
-
-def host_of(exc: requests.RequestException) -> str:
-    """Return " at host:port" of the request that failed, when known."""
-    url = getattr(exc.request, "url", None)
-    return f" at {urlsplit(str(url)).netloc}" if url else ""
-
-
-def transport_reason(exc: requests.RequestException) -> str:
-    """Return a few words for a requests failure (refused, timed out, TLS, name not found)."""
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "the TLS handshake failed (certificate or protocol)"
-    if isinstance(exc, requests.Timeout):
-        return "no answer in time"
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return "the host name does not resolve"
-    if "Connection refused" in text:
-        return "connection refused (is it running, and is the port right?)"
-    return "the connection failed"

@@ -22,6 +22,7 @@ from wp_bridge.errors import (
     WPAuthError,
     WPBadRequest,
     WPBridgeError,
+    WPConnectionError,
     WPServerError,
 )
 from wp_bridge.models import Booking
@@ -174,6 +175,25 @@ class TestRequests:
         with pytest.raises(WPBridgeError) as info:
             client.ping()
         assert APP_PASSWORD not in str(info.value) and APP_PASSWORD not in repr(info.value)
+
+    @responses.activate
+    def test_connection_error_is_one_line_naming_the_host_and_why(
+        self, client: WordPressClient
+    ) -> None:
+        target = url("/wp/v2/users/me", context="edit")
+        refused = requests.exceptions.ConnectionError(
+            "HTTPConnectionPool(host='wp.test', port=443): Max retries exceeded with url: ... "
+            "(Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f>: "
+            "Failed to establish a new connection: [Errno 111] Connection refused'))",
+            request=requests.Request("GET", target).prepare(),
+        )
+        responses.get(target, body=refused)
+        with pytest.raises(WPConnectionError) as info:
+            client.ping()
+        assert str(info.value) == (
+            "cannot reach WordPress at wp.test: connection refused (is it running, and is the"
+            " port right?)"
+        )
 
     @responses.activate
     def test_redirect_is_an_error_not_followed(self, client: WordPressClient) -> None:

@@ -46,7 +46,7 @@ def test_public_surface_covers_the_documented_methods() -> None:
     assert set(public_surface(WordPressClient)) == {
         "ping", "find_user_by_email", "get_user", "create_user", "get_group", "book_session",
         "find_booking", "list_bookings", "join_group", "is_group_member", "list_group_members",
-        "send_email", "login_url", "rest_index",
+        "send_email", "login_url", "rest_index", "cancel_booking", "leave_group",
     }  # fmt: skip
 
 

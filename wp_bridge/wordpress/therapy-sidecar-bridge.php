@@ -30,7 +30,7 @@ if ( defined( 'THERAPY_SIDECAR_BRIDGE_VERSION' ) ) {
 define( 'THERAPY_SIDECAR_BRIDGE_VERSION', '1.0.0' );
 define( 'THERAPY_SIDECAR_BRIDGE_DIR', __DIR__ . '/therapy-sidecar-bridge' );
 
-foreach ( array( 'tokens', 'schema', 'groups', 'bookings', 'emails', 'login', 'login-form', 'shortcodes', 'rest' ) as $therapy_sidecar_module ) {
+foreach ( array( 'tokens', 'schema', 'groups', 'bookings', 'emails', 'login', 'login-form', 'shortcodes', 'rest', 'operator-client', 'panel' ) as $therapy_sidecar_module ) {
 	require_once THERAPY_SIDECAR_BRIDGE_DIR . '/' . $therapy_sidecar_module . '.php';
 }
 unset( $therapy_sidecar_module );
@@ -58,3 +58,16 @@ add_shortcode( 'therapy_sidecar_form', 'TherapySidecar\\shortcode_form' );
 add_shortcode( 'therapy_sidecar_status', 'TherapySidecar\\shortcode_status' );
 add_action( 'template_redirect', 'TherapySidecar\\nocache_for_shortcode_pages', 1 );
 add_action( 'init', 'TherapySidecar\\register_status_script' );
+
+// panel.php: the payments panel (no admin menu page): administrators get therapy_sidecar_manage; the
+// shortcode and the action the site's therapy dashboard embeds; no page cache for pages carrying it;
+// the dashboard widget; the two actions on admin-post.php (refused with 403 when not logged in).
+add_filter( 'user_has_cap', 'TherapySidecar\\grant_manage_capability' );
+add_shortcode( 'therapy_sidecar_payments', 'TherapySidecar\\shortcode_payments' );
+add_action( 'therapy_sidecar_payments_panel', 'TherapySidecar\\action_payments_panel' );
+add_action( 'template_redirect', 'TherapySidecar\\nocache_for_panel_pages', 1 );
+add_action( 'wp_dashboard_setup', 'TherapySidecar\\add_attention_widget' );
+add_action( 'admin_post_therapy_sidecar_redrive', 'TherapySidecar\\handle_redrive' );
+add_action( 'admin_post_therapy_sidecar_cancel', 'TherapySidecar\\handle_cancel' );
+add_action( 'admin_post_nopriv_therapy_sidecar_redrive', 'TherapySidecar\\refuse_payments_action' );
+add_action( 'admin_post_nopriv_therapy_sidecar_cancel', 'TherapySidecar\\refuse_payments_action' );

@@ -231,6 +231,10 @@ def test_pages_at_the_documented_addresses(wp: WPSite, groups_put_back: None) ->
     assert bare.status_code == 200
     assert "We could not find a registration to follow on this page." in bare.text
     assert in_guide("We could not find a registration to follow on this page.")
+    assert (
+        f'<a href="{wp.base_url}/therapy-registration/">Back to the registration page' in bare.text
+    )
+    assert in_guide('registration page" link goes to `/therapy-registration/` whatever the group')
     following = wp.session.get(status_url, params={"intent": "TP-2024-0001"}, timeout=15)
     assert following.status_code == 200
     assert "You are being registered" in following.text

@@ -24,10 +24,11 @@ DOCS = (
     ROOT / "docs" / "contracts.md",
     ENV_EXAMPLE,
 )
-# Where the sidecar reads its settings: config.py, plus the process settings gunicorn and the
-# logging read before the app exists.
+# Where the sidecar reads its settings: config.py, plus the settings file's name and the process
+# settings gunicorn and the logging read before the app exists.
 SETTINGS_SOURCES = (
     ROOT / "sidecar" / "core" / "config.py",
+    ROOT / "sidecar" / "__init__.py",  # SIDECAR_ENV_FILE: where the settings are read from
     ROOT / "sidecar" / "web" / "gunicorn_conf.py",
     ROOT / "sidecar" / "core" / "logs.py",
 )
@@ -202,17 +203,30 @@ def test_every_setting_the_docs_name_exists() -> None:
     assert missing == [], f"the docs name settings the sidecar never reads: {missing}"
 
 
+def plugin_php() -> str:
+    return "\n".join(text(path) for path in sorted(PLUGIN.glob("therapy-sidecar-bridge*/**/*.php")))
+
+
+def shortcode_attributes() -> dict[str, set[str]]:
+    """Shortcode -> the attributes its shortcode_atts() accepts, for every add_shortcode()."""
+    php = text(PLUGIN / "therapy-sidecar-bridge.php") + "\n" + plugin_php()
+    accepted: dict[str, set[str]] = {
+        name: set() for name in re.findall(r"add_shortcode\( '(\w+)'", php)
+    }
+    for defaults, name in re.findall(
+        r"shortcode_atts\(\s*array\((.*?)\),[^;]*?'(\w+)'\s*\)", php, flags=re.S
+    ):
+        if name in accepted:
+            accepted[name] |= set(re.findall(r"'(\w+)'\s*=>", defaults))
+    return accepted
+
+
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
 def test_every_shortcode_the_docs_name_is_registered(path: Path) -> None:
-    registered = set(
-        re.findall(r"add_shortcode\( '(\w+)'", text(PLUGIN / "therapy-sidecar-bridge.php"))
-    )
-    assert registered == {"therapy_sidecar_form", "therapy_sidecar_status"}
+    accepted = shortcode_attributes()
+    assert {"therapy_sidecar_form", "therapy_sidecar_status"} <= set(accepted)
+    assert accepted["therapy_sidecar_form"] == {"group"}
     for name, attributes in re.findall(r"\[(therapy_\w+)((?: \w+=\"[^\"]*\")*)\]", text(path)):
-        assert name in registered, f"{path.name}: [{name}] is not a shortcode of the plugin"
-        accepted = {
-            "therapy_sidecar_form": {"group"},
-            "therapy_sidecar_status": {"registration_url"},
-        }
+        assert name in accepted, f"{path.name}: [{name}] is not a shortcode of the plugin"
         for attribute in re.findall(r"(\w+)=", attributes):
             assert attribute in accepted[name], f"{path.name}: [{name}] has no {attribute}="

@@ -39,6 +39,7 @@ PROGRAMS = [
     "systemd-socket-activate",
     "nginx",
     "make",
+    "phpcs",
 ]
 
 

@@ -10,8 +10,8 @@
 #   1. apt-get installs the packages of .ci/packages.txt that are missing (the one list CI reads);
 #   2. starts MariaDB when it is not running (no systemd needed), creates the database and its user;
 #   3. writes /etc/wordpress/config-127.0.0.1.php (Debian's per-host WordPress config);
-#   4. copies the bridge mu-plugin, the fake BuddyPress REST plugin and the test mailbox into
-#      /var/lib/wordpress/wp-content/mu-plugins/;
+#   4. copies the bridge mu-plugin, the fake BuddyPress REST plugin, the test mailbox and the test
+#      hook recorder into /var/lib/wordpress/wp-content/mu-plugins/;
 #   5. runs .ci/wordpress/install.php (wp_install, admin application password, the retreat's PayTabs
 #      options, two therapy groups, their fake BuddyPress groups, the registration pages);
 #   6. starts `php -S 127.0.0.1:$WP_PORT` (4 workers) with .ci/wordpress/router.php in the background
@@ -125,6 +125,8 @@ fi
 # Test-only plugins: a stand-in for BuddyPress's REST API and a mailbox that captures wp_mail().
 install -m 0644 "$REPO_DIR/wp_bridge/wordpress/testing/fake-buddypress-rest.php" "$MU_DIR/fake-buddypress-rest.php"
 install -m 0644 "$CI_DIR/test-mailbox.php" "$MU_DIR/therapy-test-mailbox.php"
+# Test-only: records the bridge's therapy_sidecar_booking_cancelled action calls in options.
+install -m 0644 "$CI_DIR/test-hooks.php" "$MU_DIR/therapy-test-hooks.php"
 log "installed mu-plugins into $MU_DIR"
 
 # --- 5. install WordPress and the test data -----------------------------------------------------

@@ -63,7 +63,12 @@ def wp() -> Iterator[WPSite]:
 
 # Lines of WordPress's debug log (WP_DEBUG_LOG, written by the setup's config) that mean one of the
 # plugins under test misbehaved.
-OUR_FILES = ("therapy-sidecar-bridge", "fake-buddypress-rest", "therapy-test-mailbox")
+OUR_FILES = (
+    "therapy-sidecar-bridge",
+    "fake-buddypress-rest",
+    "therapy-test-mailbox",
+    "therapy-test-hooks",
+)
 
 
 @pytest.fixture(autouse=True)

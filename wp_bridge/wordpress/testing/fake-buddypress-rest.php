@@ -27,6 +27,14 @@
  *         for an unknown user, 404 bp_rest_group_invalid_id for an unknown group; site admins
  *         (manage_options, i.e. bp_moderate) may add anyone, other users only themselves to a public group
  *         with context=view.
+ *   DELETE /buddypress/v1/groups/<id>/members/<user_id>
+ *       - 200 {"removed": true, "previous": {the member as it was, with "group"}};
+ *       - a user who is not (or no longer) in the group: 500 bp_rest_group_member_failed_to_remove
+ *         "Could not remove member from this group." (BuddyPress's DELETE of the missing row fails the
+ *         same way), so a second DELETE is an error, not a no-op;
+ *       - 401 bp_rest_authorization_required when not logged in, 404 bp_rest_group_member_invalid_id /
+ *         bp_rest_group_invalid_id for an unknown user / group; site admins may remove anyone, a user
+ *         himself, a group admin the group's members; anyone else 403 bp_rest_authorization_required.
  *
  * Groups are created by tests and setup scripts with \TherapySidecar\FakeBuddyPress\create_group().
  */
@@ -236,6 +244,21 @@ function register_routes(): void {
 			),
 		)
 	);
+	register_rest_route(
+		REST_NAMESPACE,
+		'/groups/(?P<group_id>[\d]+)/members/(?P<user_id>[\d]+)',
+		array(
+			'args' => array(
+				'group_id' => array( 'type' => 'integer' ),
+				'user_id'  => array( 'type' => 'integer' ),
+			),
+			array(
+				'methods'             => \WP_REST_Server::DELETABLE,
+				'callback'            => __NAMESPACE__ . '\\rest_remove_member',
+				'permission_callback' => __NAMESPACE__ . '\\remove_member_permission',
+			),
+		)
+	);
 }
 
 /**
@@ -282,6 +305,55 @@ function add_member_permission( \WP_REST_Request $request ) {
 		return true;
 	}
 	return false;
+}
+
+/**
+ * As BuddyPress's removal permission: site admins, the member himself and the group's admins.
+ *
+ * @return true|\WP_Error
+ */
+function remove_member_permission( \WP_REST_Request $request ) {
+	if ( ! is_user_logged_in() ) {
+		return auth_error( 'Sorry, you need to be logged in to view a group membership.' );
+	}
+	$user = get_userdata( (int) $request['user_id'] );
+	if ( ! $user ) {
+		return new \WP_Error( 'bp_rest_group_member_invalid_id', 'Invalid group member ID.', array( 'status' => 404 ) );
+	}
+	$group = get_group( (int) $request['group_id'] );
+	if ( ! $group ) {
+		return invalid_group();
+	}
+	$me = get_membership( (int) $group->id, get_current_user_id() );
+	if ( can_moderate() || get_current_user_id() === (int) $user->ID || ( $me && (int) $me->is_admin ) ) {
+		return true;
+	}
+	return new \WP_Error( 'bp_rest_authorization_required', 'Sorry, you are not allowed to remove this member.', array( 'status' => rest_authorization_required_code() ) );
+}
+
+/**
+ * DELETE /groups/<id>/members/<user_id>: BP_Groups_Member::remove() deletes the row; no row deleted
+ * (not a member) is BuddyPress's 500.
+ *
+ * @return \WP_REST_Response|\WP_Error
+ */
+function rest_remove_member( \WP_REST_Request $request ) {
+	global $wpdb;
+	$group_id = (int) $request['group_id'];
+	$user_id  = (int) $request['user_id'];
+	$row      = get_membership( $group_id, $user_id );
+	$removed  = $row ? $wpdb->delete( members_table(), array( 'id' => (int) $row->id ), array( '%d' ) ) : 0;
+	if ( ! $removed ) {
+		return new \WP_Error( 'bp_rest_group_member_failed_to_remove', 'Could not remove member from this group.', array( 'status' => 500 ) );
+	}
+	$previous = array( 'group' => $group_id ) + member_data( $row, 'edit' );
+	unset( $previous['_links'] ); // BuddyPress's "previous" carries no links.
+	return rest_ensure_response(
+		array(
+			'removed'  => true,
+			'previous' => $previous,
+		)
+	);
 }
 
 /**

@@ -3,6 +3,10 @@
  * Session bookings: one row per payment intent (intent_ref UNIQUE), capacity checked under a
  * per-group MySQL named lock (GET_LOCK), then the action `therapy_sidecar_session_booked`
  * ($booking, $group_info) so the site's own booking code can hook in.
+ *
+ * A cancelled registration (the sidecar's cancel and refund) removes its row under the same lock,
+ * then fires `therapy_sidecar_booking_cancelled` ($booking, $group_info) once, for the site's own
+ * cancellation code.
  */
 
 namespace TherapySidecar;
@@ -200,5 +204,69 @@ function create_booking( string $intent_ref, int $group_id, int $user_id ) {
 	return array(
 		'booking' => $booking,
 		'created' => true,
+	);
+}
+
+/**
+ * Removes the booking of a cancelled intent. Idempotent: a booking already gone answers
+ * cancelled=false, and the action fires only for the call that removed the row.
+ *
+ * @return array{cancelled: bool, intent_ref: string, booking: array<string, mixed>|null}|\WP_Error
+ */
+function cancel_booking( string $intent_ref ) {
+	global $wpdb;
+	if ( ! ensure_schema() ) {
+		return schema_error();
+	}
+	$gone = array(
+		'cancelled'  => false,
+		'intent_ref' => $intent_ref,
+		'booking'    => null,
+	);
+
+	$booking = find_booking_by_ref( $intent_ref );
+	if ( null === $booking ) {
+		return $gone;
+	}
+
+	// The same lock as create_booking: a seat freed here is never counted twice by a booking that
+	// checks the group's capacity at the same moment.
+	$group_id = (int) $booking['group_id'];
+	$lock     = group_lock_name( $group_id );
+	$got      = $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, %d)', $lock, GROUP_LOCK_TIMEOUT ) );
+	if ( '1' !== (string) $got ) {
+		return new \WP_Error( 'therapy_group_busy', 'The group is busy, try again.', array( 'status' => 503 ) );
+	}
+	try {
+		$deleted = $wpdb->delete( table( 'bookings' ), array( 'intent_ref' => $intent_ref ), array( '%s' ) );
+	} finally {
+		$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) );
+	}
+	if ( false === $deleted ) {
+		return new \WP_Error( 'therapy_sidecar_db_error', 'The booking could not be removed.', array( 'status' => 500 ) );
+	}
+	if ( 0 === (int) $deleted ) {
+		return $gone; // Another call removed it between the look-up and the lock; that one fired the action.
+	}
+
+	$info = get_group_info( $group_id ); // Read after the removal: seats_taken no longer counts it.
+	try {
+		/**
+		 * Fires once when the booking of a cancelled registration has been removed, after the lock
+		 * is released (the sidecar then removes the BuddyPress membership and refunds).
+		 *
+		 * @param array      $booking    {id, intent_ref, group_id, user_id, created_at} as it was.
+		 * @param array|null $group_info The group as GET /groups/<id> returns it, or null when the
+		 *                               group is no longer defined.
+		 */
+		do_action( 'therapy_sidecar_booking_cancelled', $booking, $info );
+	} catch ( \Throwable $e ) {
+		// The booking is gone; a failing site hook must not turn that into an error the sidecar retries.
+		error_log( 'therapy_sidecar_booking_cancelled hook failed for ' . $intent_ref . ': ' . $e->getMessage() ); // phpcs:ignore Generic.PHP.ForbiddenFunctions.Found -- the site's PHP error log is the one place left to tell.
+	}
+	return array(
+		'cancelled'  => true,
+		'intent_ref' => $intent_ref,
+		'booking'    => $booking,
 	);
 }

@@ -6,6 +6,8 @@
  *   new_user          WordPress's own "set your password" mail: wp_new_user_notification( $uid, null, 'user' )
  *   booking_confirmed to the buyer; off when the filter therapy_sidecar_send_booking_email returns false
  *   refunded          to the buyer
+ *   cancelled         to the buyer: the registration was cancelled and refunded (data: group_name,
+ *                     amount, currency); the account stays
  *   alert             to get_option( 'admin_email' )
  *
  * Subject and body pass through the filter therapy_sidecar_email ( $mail, $template, $context ).
@@ -15,7 +17,7 @@ namespace TherapySidecar;
 
 defined( 'ABSPATH' ) || exit;
 
-const EMAIL_TEMPLATES = array( 'new_user', 'booking_confirmed', 'refunded', 'alert' );
+const EMAIL_TEMPLATES = array( 'new_user', 'booking_confirmed', 'refunded', 'cancelled', 'alert' );
 
 /**
  * Sends (or skips) one e-mail.
@@ -140,7 +142,7 @@ function send_new_user_notification( int $user_id ): bool {
 }
 
 /**
- * Plain-text mails for booking_confirmed, refunded and alert.
+ * Plain-text mails for booking_confirmed, refunded, cancelled and alert.
  *
  * @param array<string, mixed> $args    Request arguments.
  * @param array<string, mixed> $context intent_ref, user, booking, group, data.
@@ -200,6 +202,30 @@ function build_mail( string $template, array $args, array $context ) {
 			$lines[] = '';
 			$lines[] = 'Your reference: ' . $ref;
 			break;
+		case 'cancelled':
+			// By the time the sidecar asks, the booking is gone: the group's name comes from data.
+			$refund  = ( isset( $data['amount'], $data['currency'] ) && is_scalar( $data['amount'] ) && is_scalar( $data['currency'] ) )
+				? sprintf( '%s %s', $data['amount'], $data['currency'] )
+				: '';
+			/* translators: 1: site name, 2: therapy group name. */
+			$subject = sprintf( __( '[%1$s] Your registration for %2$s is cancelled', 'therapy-sidecar' ), $site, $name );
+			$lines   = array(
+				$hello,
+				'',
+				/* translators: %s: therapy group name. */
+				sprintf( __( 'Your registration for %s is cancelled.', 'therapy-sidecar' ), $name ),
+				'' !== $refund
+					/* translators: %s: amount and currency, e.g. "150.00 SAR". */
+					? sprintf( __( '%s has been refunded to you. Depending on your bank, the money can take a few days to reach your account.', 'therapy-sidecar' ), $refund )
+					: __( 'Your payment has been refunded. Depending on your bank, the money can take a few days to reach your account.', 'therapy-sidecar' ),
+				'',
+				/* translators: %s: site name. */
+				sprintf( __( 'Your account on %s stays: you can still log in, and register for a group again.', 'therapy-sidecar' ), $site ),
+				'',
+				/* translators: %s: the registration's reference. */
+				sprintf( __( 'Your reference: %s', 'therapy-sidecar' ), $ref ),
+			);
+			break;
 		default: // alert.
 			$subject = sprintf( '[%s] Therapy registration needs attention', $site );
 			$lines   = array(
@@ -230,7 +256,7 @@ function build_mail( string $template, array $args, array $context ) {
 	 * Filters a bridge e-mail before it is sent.
 	 *
 	 * @param array  $mail     to, subject, message, headers.
-	 * @param string $template booking_confirmed | refunded | alert.
+	 * @param string $template booking_confirmed | refunded | cancelled | alert.
 	 * @param array  $context  intent_ref, user, booking, group, data.
 	 */
 	$filtered = apply_filters( 'therapy_sidecar_email', $mail, $template, $context );

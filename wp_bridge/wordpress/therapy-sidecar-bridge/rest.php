@@ -6,6 +6,7 @@
  *   GET  /groups/<id>                         manage_options
  *   POST /bookings {intent_ref,group_id,user_id}  manage_options
  *   GET  /bookings ?intent_ref= | ?group_id=   manage_options
+ *   POST /bookings/cancel {intent_ref}         manage_options
  *   POST /emails {template,intent_ref,user_id?,to?,data?}  manage_options
  *   GET  /login ?grant=                         a valid one-time login grant
  */
@@ -99,6 +100,17 @@ function register_routes(): void {
 
 	register_rest_route(
 		REST_NAMESPACE,
+		'/bookings/cancel',
+		array(
+			'methods'             => \WP_REST_Server::CREATABLE,
+			'callback'            => __NAMESPACE__ . '\\rest_cancel_booking',
+			'permission_callback' => __NAMESPACE__ . '\\can_manage',
+			'args'                => array( 'intent_ref' => $ref_arg ),
+		)
+	);
+
+	register_rest_route(
+		REST_NAMESPACE,
 		'/emails',
 		array(
 			'methods'             => \WP_REST_Server::CREATABLE,
@@ -185,6 +197,20 @@ function rest_list_bookings( \WP_REST_Request $request ) {
 			null === $group_id ? null : (int) $group_id
 		)
 	);
+}
+
+/**
+ * POST /bookings/cancel: 200 {"cancelled":true,...} when this call removed the booking, 200
+ * {"cancelled":false,...} when it was already gone (a repeat is answered, never an error).
+ *
+ * @return \WP_REST_Response|\WP_Error
+ */
+function rest_cancel_booking( \WP_REST_Request $request ) {
+	$result = cancel_booking( (string) $request['intent_ref'] );
+	if ( is_wp_error( $result ) ) {
+		return $result;
+	}
+	return new \WP_REST_Response( $result, 200 );
 }
 
 /**

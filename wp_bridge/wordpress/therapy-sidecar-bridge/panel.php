@@ -514,6 +514,10 @@ function payments_action_redirect( string $ref, array $result, string $done ): v
 	$key = bin2hex( random_bytes( 8 ) );
 	set_transient( 'therapy_sidecar_notice_' . get_current_user_id() . '_' . $key, $notice, PANEL_NOTICE_LIFETIME );
 	$back = wp_validate_redirect( panel_param( 'return_to', 'post' ), admin_url() );
+	if ( str_starts_with( $back, '/' ) && ! str_starts_with( $back, '//' ) ) {
+		// The panel page's path as requested: make it absolute with the site's scheme and host.
+		$back = (string) preg_replace( '#^(https?://[^/]+).*$#', '$1', home_url() ) . $back;
+	}
 	wp_safe_redirect(
 		add_query_arg(
 			array(

@@ -21,6 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         checkout_routes,
         health_routes,
         metrics_routes,
+        operator_routes,
         paytabs_routes,
         status_routes,
     )
@@ -41,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["sidecar"] = build_services(settings, overrides)
     for routes in (checkout_routes, paytabs_routes, status_routes, health_routes, metrics_routes):
         app.register_blueprint(routes.bp)
+    app.register_blueprint(operator_routes.bp)
     register_error_handlers(app)
     init_security(app, settings)
     register_request_hooks(app, origin_of(settings.wp_base_url))

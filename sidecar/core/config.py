@@ -79,6 +79,7 @@ class Settings:
     ratelimit_storage: str = "memory://"  # per process; sqlite:///path shares it between workers
     ratelimit_checkout: str = "10/minute"  # per client address
     ratelimit_status: str = "120/minute"  # per client address; the status page polls every 1.5 s
+    ratelimit_operator: str = "60/minute"  # per client address; the operator API (/operator/v1)
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -128,6 +129,7 @@ STRINGS = {
     "SIDECAR_RATELIMIT_STORAGE": "ratelimit_storage",
     "SIDECAR_RATELIMIT_CHECKOUT": "ratelimit_checkout",
     "SIDECAR_RATELIMIT_STATUS": "ratelimit_status",
+    "SIDECAR_RATELIMIT_OPERATOR": "ratelimit_operator",
 }
 BOOLEANS = {
     "SIDECAR_SEND_BOOKING_EMAIL": "send_booking_email",

@@ -46,19 +46,26 @@ class Outcome:
         }
 
 
-def redrive(services: Services, ref: str) -> Outcome:
-    """Send a stuck intent back to its worker: fulfilment again, or the refund that gave up."""
+def redrive(services: Services, ref: str, *, source: str = SOURCE) -> Outcome:
+    """Send a stuck intent back to its worker: fulfilment again, or the refund that gave up.
+
+    ``source`` is recorded in the transition: who acted (the panel's "wp:<login>").
+    """
     now = services.clock()
     with services.db.transaction() as tx:
         intent = _locked(tx, ref)
         events = [t["event"] for t in repo.list_transitions(tx, intent.id)]
         refund_gave_up = bool(events) and events[-1] == Event.REFUND_GAVE_UP.value
         if intent.state == State.NEEDS_ATTENTION and refund_gave_up:
-            moved = _apply(tx, intent, Event.OPERATOR_REFUND, now, "redrive: refund again")
+            moved = _apply(
+                tx, intent, Event.OPERATOR_REFUND, now, "redrive: refund again", source=source
+            )
             kind, message = JobKind.REFUND, "refund job queued again"
         elif intent.state == State.NEEDS_ATTENTION:
             _refuse_while_email_taken(services, intent)
-            moved = _apply(tx, intent, Event.OPERATOR_REDRIVE, now, "redrive", state_reason=None)
+            moved = _apply(
+                tx, intent, Event.OPERATOR_REDRIVE, now, "redrive", source=source, state_reason=None
+            )
             kind, message = JobKind.FULFIL, "fulfilment job queued again"
         elif intent.state == State.REFUNDING and _job_state(tx, intent.id, JobKind.REFUND) in (
             None,
@@ -191,10 +198,17 @@ def _locked(tx: Tx, ref: str) -> Intent:
 
 
 def _apply(
-    tx: Tx, intent: Intent, event: Event, now: float, detail: str, **changes: object
+    tx: Tx,
+    intent: Intent,
+    event: Event,
+    now: float,
+    detail: str,
+    *,
+    source: str = SOURCE,
+    **changes: object,
 ) -> Intent:
     try:
-        return apply_event(tx, intent.id, event, source=SOURCE, now=now, detail=detail, **changes)
+        return apply_event(tx, intent.id, event, source=source, now=now, detail=detail, **changes)
     except InvalidTransition as exc:
         raise OperatorRefused(f"{intent.ref}: {exc}") from exc
 

@@ -21,6 +21,10 @@ from sidecar.payments import ledger
 from sidecar.store.repository import Intent
 
 
+class BadAmount(OperatorRefused):
+    """The amount to refund is not a valid part of what is left of the sale (the message says why)."""
+
+
 def cancel_and_refund(
     services: Services, ref: str, *, amount: str | Decimal | None = None, reason: str, actor: str
 ) -> Outcome:
@@ -78,13 +82,13 @@ def _amount_minor(intent: Intent, amount: str | Decimal | None, left: Decimal) -
     try:
         value = Decimal(str(amount).strip())
     except InvalidOperation:
-        raise OperatorRefused(f"amount {amount!r} is not a number") from None
+        raise BadAmount(f"amount {amount!r} is not a number") from None
     if not value.is_finite() or value <= 0:
-        raise OperatorRefused(f"amount must be more than 0 {cur} (got {amount})")
+        raise BadAmount(f"amount must be more than 0 {cur} (got {amount})")
     if value != value.quantize(Decimal(1).scaleb(-exponent(cur))):
-        raise OperatorRefused(f"amount {amount} has more decimals than {cur} allows")
+        raise BadAmount(f"amount {amount} has more decimals than {cur} allows")
     if value > left:
-        raise OperatorRefused(f"amount {value} {cur} is more than is left to refund ({left} {cur})")
+        raise BadAmount(f"amount {value} {cur} is more than is left to refund ({left} {cur})")
     return to_minor(value, cur)
 
 

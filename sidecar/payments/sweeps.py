@@ -146,4 +146,6 @@ def sweep_retention(services: Services) -> int:
         deleted += batch
         if batch < NOTIFICATION_PURGE_BATCH:
             break
+    with services.db.transaction() as tx:  # the operator API's used token ids, once expired
+        repo.delete_expired_operator_jtis(tx, now=now, limit=NOTIFICATION_PURGE_BATCH)
     return len(ids) + deleted

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Blueprint, Flask, Response, g, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -34,6 +34,8 @@ from sidecar.core.logs import CORRELATION, REQUEST_ID
 from sidecar.web.responses import error_json, message_page, wants_json
 
 LIMITED_ENDPOINTS = {"checkout.checkout": "ratelimit_checkout", "status.status": "ratelimit_status"}
+# Whole blueprints limited as one (every route of it counts against the same allowance).
+LIMITED_BLUEPRINTS = {"operator": "ratelimit_operator"}
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 PAGE_CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 HSTS = "max-age=31536000"
@@ -57,13 +59,17 @@ def init_security(app: Flask, settings: Settings) -> None:
 
 
 def build_limiter(app: Flask, settings: Settings) -> Limiter:
-    """Attach Flask-Limiter and limit the checkout and status endpoints per client address."""
+    """Attach Flask-Limiter; limit checkout, status and the operator API per client address."""
     limits = {name: str(getattr(settings, attr)) for name, attr in LIMITED_ENDPOINTS.items()}
-    for endpoint, value in limits.items():
+    blueprint_limits = {
+        name: str(getattr(settings, attr)) for name, attr in LIMITED_BLUEPRINTS.items()
+    }
+    for name, value in (*limits.items(), *blueprint_limits.items()):
         try:
             parse_many(value)
         except ValueError:
-            setting = "SIDECAR_" + LIMITED_ENDPOINTS[endpoint].upper()
+            attr = LIMITED_ENDPOINTS.get(name) or LIMITED_BLUEPRINTS[name]
+            setting = "SIDECAR_" + attr.upper()
             raise ConfigError(
                 f"Invalid configuration:\n  - {setting}: {value!r} is not a rate like 10/minute"
             ) from None
@@ -80,6 +86,10 @@ def build_limiter(app: Flask, settings: Settings) -> Limiter:
         view = app.view_functions.get(endpoint)
         if view is not None:
             app.view_functions[endpoint] = limiter.limit(value)(view)  # type: ignore[assignment]
+    for name, value in blueprint_limits.items():
+        blueprint = app.blueprints.get(name)
+        if isinstance(blueprint, Blueprint):
+            limiter.shared_limit(value, scope=name)(blueprint)
     return limiter
 
 

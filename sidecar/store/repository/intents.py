@@ -266,18 +266,25 @@ def search_intents(
     state: str | None = None,
     since: float | None = None,
     limit: int = 200,
+    text: str | None = None,
 ) -> list[Intent]:
-    """Return intents, newest first, whose e-mail or name contains the given text (any case)."""
+    """Return intents, newest first, whose e-mail or name contains the given text (any case).
+
+    ``text`` matches an intent whose e-mail, name, ref or PayTabs tran_ref contains it.
+    """
     clauses: list[str] = ["1 = 1"]
     params: list[object] = []
+    if text and text.strip():
+        anywhere = " OR ".join(
+            f"LOWER({c}) LIKE ? ESCAPE '!'" for c in ("email", "ref", "tran_ref")
+        )
+        clauses.append(f"({anywhere} OR {_full_name(tx)} LIKE ? ESCAPE '!')")
+        params.extend([_contains(text)] * 4)
     if email:
         clauses.append("LOWER(email) LIKE ? ESCAPE '!'")
         params.append(_contains(email))
     if name:
-        full = "LOWER(CONCAT(COALESCE(first_name, ''), ' ', COALESCE(last_name, '')))"
-        if tx.dialect == "sqlite":
-            full = "LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, ''))"
-        clauses.append(f"{full} LIKE ? ESCAPE '!'")
+        clauses.append(f"{_full_name(tx)} LIKE ? ESCAPE '!'")
         params.append(_contains(name))
     if state:
         clauses.append("state = ?")
@@ -290,6 +297,13 @@ def search_intents(
         f"SELECT * FROM intents WHERE {where} ORDER BY id DESC LIMIT {int(limit)}", params
     )
     return [Intent.from_row(r) for r in rows]
+
+
+def _full_name(tx: Tx) -> str:
+    """Return the SQL of the buyer's "first last" name, lower-cased."""
+    if tx.dialect == "sqlite":
+        return "LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, ''))"
+    return "LOWER(CONCAT(COALESCE(first_name, ''), ' ', COALESCE(last_name, '')))"
 
 
 def _contains(text: str) -> str:

@@ -132,3 +132,26 @@ def set_worker_mark(tx: Tx, name: str, now: float) -> None:
 def count_migrations(tx: Tx) -> int:
     """Return how many migrations are applied (raises if the store was never migrated)."""
     return int(tx.scalar("SELECT COUNT(*) FROM schema_migrations") or 0)
+
+
+def record_operator_jti(tx: Tx, *, jti: str, actor: str, expires_at: float, now: float) -> None:
+    """Remember an operator token's id until it expires; raise DuplicateRow when it was used."""
+    tx.execute(
+        "INSERT INTO operator_tokens (jti, actor, expires_at, used_at) VALUES (?, ?, ?, ?)",
+        (jti, actor, expires_at, now),
+    )
+
+
+def delete_expired_operator_jtis(tx: Tx, *, now: float, limit: int) -> int:
+    """Delete up to ``limit`` used operator token ids whose tokens have expired; return how many."""
+    jtis = [
+        str(row["jti"])
+        for row in tx.all(
+            "SELECT jti FROM operator_tokens WHERE expires_at < ? ORDER BY expires_at LIMIT ?",
+            (now, int(limit)),
+        )
+    ]
+    if jtis:
+        marks = ", ".join("?" * len(jtis))
+        tx.execute(f"DELETE FROM operator_tokens WHERE jti IN ({marks})", jtis)
+    return len(jtis)

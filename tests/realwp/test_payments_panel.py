@@ -365,8 +365,6 @@ def browser_page(chromium: Any) -> Iterator[Any]:
 def test_admin_finds_by_email_sees_the_timeline_and_cancels_and_refunds(
     wp: WPSite, real_stack: Stack, panel_page: str, browser_page: Any
 ) -> None:
-    # Until the sidecar's operator API is in the tree, this journey has nothing to talk to.
-    pytest.importorskip("sidecar.web.operator_routes", reason="the operator API is not built yet")
     email = f"rwp.{secrets.token_hex(4)}@example.com"
     intent = real_stack.paid_intent(email=email)
     real_stack.drain()

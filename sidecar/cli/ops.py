@@ -18,7 +18,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from sidecar.cli.render import reason_words, render_history, table, when
+from sidecar.cli.render import render_history, table
 from sidecar.core.container import Services
 from sidecar.core.errors import SidecarError
 from sidecar.domain.money import from_minor
@@ -26,6 +26,7 @@ from sidecar.domain.states import State
 from sidecar.jobs.kinds import JobKind
 from sidecar.ops import actions as ops
 from sidecar.ops import audit as audit_checks
+from sidecar.ops.reasons import list_reason, when
 from sidecar.paytabs import PayTabsError
 from sidecar.store import repository as repo
 from sidecar.store.repository import Intent
@@ -149,14 +150,6 @@ def list_intents(
     click.echo(table(columns, rows))
     more = f" (the newest {limit}: raise --limit for more)" if len(found) == limit else ""
     click.echo(f"{len(found)} intent(s){more}")
-
-
-def list_reason(intent: Intent) -> str:
-    """Return the list's reason column: in words; for a live hold, when it expires."""
-    if intent.state == State.AWAITING_PAYMENT:
-        held = f"seat held until {when(intent.hold_expires_at)}"
-        return held if not intent.state_reason else f"{reason_words(intent.state_reason)}; {held}"
-    return reason_words(intent.state_reason)
 
 
 @intents.command("show")

@@ -4,51 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sidecar.domain.money import from_minor
+from sidecar.ops.reasons import reason_words, when
 
 TOOK = re.compile(r" in \d+(?:\.\d+)?s")
-# PayTabs' response_status codes (docs/paytabs-api.md), in words.
-PAYTABS_CODES = {
-    "A": "approved",
-    "H": "on hold for a fraud check",
-    "P": "pending at PayTabs",
-    "V": "voided",
-    "E": "error at PayTabs",
-    "D": "declined by the bank",
-    "C": "cancelled by the buyer",
-    "X": "expired at PayTabs",
-}
-REASONS = {
-    "hold_expired": "the seat's hold expired unpaid",
-    "group_full_after_payment": "the group was full when the payment arrived",
-    "operator_refund": "refunded by an operator",
-    "cancelled": "cancelled by an operator",
-    "paytabs_amount_differs": "PayTabs' amount differs from the intent's",
-    "paytabs_currency_differs": "PayTabs' currency differs from the intent's",
-    "paytabs_cart_differs": "PayTabs' cart differs from the intent's",
-}
-
-
-def reason_words(reason: str | None) -> str:
-    """Return a state reason in words, with PayTabs' code beside it ("declined by the bank (D)")."""
-    if not reason:
-        return "-"
-    if reason in REASONS:
-        return REASONS[reason]
-    code = reason.removeprefix("paytabs_")
-    if reason.startswith("paytabs_") and code in PAYTABS_CODES:
-        return f"{PAYTABS_CODES[code]} ({code})"
-    return reason.replace("_", " ")
-
-
-def when(epoch: float | None) -> str:
-    """Format epoch seconds as a UTC date and time (or "-")."""
-    if epoch is None:
-        return "-"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -16,13 +16,13 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from sidecar.cli.ops import list_reason
 from sidecar.core.errors import SidecarError
 from sidecar.domain.money import from_minor
 from sidecar.domain.states import State
 from sidecar.ops import actions
 from sidecar.ops.cancel import BadAmount, cancel_and_refund
 from sidecar.ops.operator_auth import OperatorAuthFailed, authenticate
+from sidecar.ops.reasons import list_reason
 from sidecar.ops.registrations import (
     DEFAULT_LIMIT,
     MAX_LIMIT,

@@ -8,7 +8,8 @@ from click.testing import Result
 
 from sidecar.cli import ops as cli_ops
 from sidecar.cli.main import cli
-from sidecar.cli.render import fold_repeats, reason_words
+from sidecar.cli.render import fold_repeats
+from sidecar.ops.reasons import reason_words
 
 cli_ops.register(cli)
 

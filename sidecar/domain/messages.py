@@ -43,6 +43,14 @@ STATE_MESSAGES: Final[dict[str, str]] = {
     ),
 }
 
+# A registration cancelled by the centre (sidecar cancel, the payments panel): said instead of the
+# refund sentences above, which explain a registration that could not be made.
+CANCELLED_MESSAGES: Final[dict[str, str]] = {
+    "refunding": "Your registration has been cancelled. Your refund is on its way.",
+    "refunded": "Your registration has been cancelled and your payment refunded. "
+    "You will also receive an email.",
+}
+
 # --- The status page's own texts (the plugin's shortcode_status and the sidecar's no-JS page) ---
 
 STATUS_PLACEHOLDER: Final = "You are being registered to your selected group…"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sidecar.domain.messages import STATE_MESSAGES
+from sidecar.domain.messages import CANCELLED_MESSAGES, STATE_MESSAGES
 
 
 class State(StrEnum):
@@ -134,8 +134,10 @@ def holds_seat(state: State) -> bool:
     return state in SEAT_HOLDING
 
 
-def buyer_message(state: State) -> str:
-    """Return the sentence the registration status page shows for ``state``."""
+def buyer_message(state: State, reason: str | None = None) -> str:
+    """Return the sentence the registration status page shows for ``state`` (and its reason)."""
+    if reason == "cancelled" and state.value in CANCELLED_MESSAGES:
+        return CANCELLED_MESSAGES[state.value]
     return BUYER_MESSAGES[state]
 
 

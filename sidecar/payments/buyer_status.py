@@ -33,7 +33,7 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
         answer: dict[str, Any] = {
             "ref": intent.ref,
             "state": intent.state.value,
-            "message": buyer_message(intent.state),
+            "message": buyer_message(intent.state, intent.state_reason),
             "done": intent.state in ENDED,
             "registration_url": intent.registration_url,
         }

@@ -195,3 +195,16 @@ def test_cancel_and_refund_unbooking_is_idempotent_after_a_crash(stack: Stack) -
     stack.clock.advance(stack.services.settings.job_lease_seconds + 3600)
     stack.drain()
     assert_cancelled(stack, intent, "150.00")
+
+
+def test_cancel_and_refund_buyer_status_says_cancelled_not_could_not_register(
+    stack: Stack,
+) -> None:
+    intent = fulfilled(stack)
+    cancel(stack, intent)
+    refunding = stack.client.get(f"/therapy/status/{intent.ref}").get_json()["message"]
+    stack.drain()
+    refunded = stack.client.get(f"/therapy/status/{intent.ref}").get_json()["message"]
+    assert "cancelled" in refunding and "could not register" not in refunding
+    assert "cancelled and your payment refunded" in refunded
+    assert "could not register" not in refunded

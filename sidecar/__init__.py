@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         metrics_routes,
         operator_routes,
         paytabs_routes,
+        seats_routes,
         status_routes,
     )
     from sidecar.web.responses import register_error_handlers
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for routes in (checkout_routes, paytabs_routes, status_routes, health_routes, metrics_routes):
         app.register_blueprint(routes.bp)
     app.register_blueprint(operator_routes.bp)
+    app.register_blueprint(seats_routes.bp)
     register_error_handlers(app)
     init_security(app, settings)
     register_request_hooks(app, origin_of(settings.wp_base_url))

@@ -188,3 +188,76 @@ GROUP_INFO_UNAVAILABLE: Final = (
 )
 EMAIL_CHECK_UNAVAILABLE: Final = "the site could not check your email; please try again shortly"
 FIRST_SUBMISSION_IN_PROGRESS: Final = "the first submission of this form is still being processed"
+
+# --- Seats you can see (item 3): held places, and until when (times in UTC, "HH:MM") -----------
+
+# The checkout's group_full refusal when some of the places are held by buyers paying right now.
+GROUP_FULL_HELD: Final = (
+    "All places are taken or being paid for right now. "
+    "A place may free up at {time} (UTC); please try again then."
+)
+# The status page while the buyer's own place is held for the PayTabs page.
+AWAITING_PAYMENT_HELD_UNTIL: Final = (
+    "We are waiting for PayTabs to confirm your payment… "
+    "Your place is held for you until {time} (UTC)."
+)
+# The registration form's line about the group's places (the plugin's copies say the same).
+SEATS_LEFT: Final = "{left} of {capacity} seats left"
+SEATS_BEING_PAID_FOR: Final = "All places are being paid for right now; try again after {time}."
+
+# --- The sidecar's error pages, by the error code it logs and sends to scripts ------------------
+# A page says what happened, then (only when the error came before any payment, i.e. at checkout)
+# NOT_CHARGED, then what to do next, then a link back. The code itself never reaches the page: it
+# stays in the log and in the JSON answer.
+
+NOT_CHARGED: Final = "You have not been charged."
+BACK_TO_SITE: Final = "Back to the website"
+# code -> (title, what happened, what to do next)
+ERROR_PAGES: Final[dict[str, tuple[str, str, str]]] = {
+    "credentials_unavailable": (
+        "Payments are not available",
+        "Payments are not available right now.",
+        "Please try again later.",
+    ),
+    "database_unavailable": (
+        "Payments are not available",
+        "Payments are not available right now.",
+        "Please try again later.",
+    ),
+    "database_busy": (
+        "Please try again in a moment",
+        "We are handling many registrations right now.",
+        "Please try again in a minute.",
+    ),
+    "wordpress_unavailable": (
+        "Registration is not available",
+        "Our website is not answering right now, so we cannot register you at the moment.",
+        "Please try again in a few minutes.",
+    ),
+    "fulfilment_unavailable": (
+        "Registration is not available",
+        "Registration is not possible right now.",
+        "Please try again later.",
+    ),
+    "payment_provider_unavailable": (
+        "The payment page could not be opened",
+        "The payment page could not be opened.",
+        "Please try again in a few minutes.",
+    ),
+    "duplicate": (
+        "This was already sent",
+        "This registration was already sent once.",
+        "Please go back to the registration page and reload it.",
+    ),
+    "intent_not_found": (
+        "Registration not found",
+        "We could not find this registration.",
+        "If you have paid, please contact us.",
+    ),
+}
+# Any other code.
+ERROR_PAGE_FALLBACK: Final[tuple[str, str, str]] = (
+    "Sorry, something went wrong",
+    "Something went wrong on our side.",
+    "Please try again later.",
+)

@@ -14,9 +14,12 @@ from typing import Any
 from sidecar.core.container import Services
 from sidecar.core.errors import IntentNotFound
 from sidecar.core.secretbox import matches_any
+from sidecar.domain.messages import AWAITING_PAYMENT_HELD_UNTIL
 from sidecar.domain.states import ENDED, State, buyer_message
+from sidecar.payments.seats import hhmm_utc, iso_utc
 from sidecar.store import repository as repo
 from sidecar.store.repository import Intent
+from sidecar.store.repository.intents import payment_reported
 from wp_bridge.login_page import login_page_url
 from wp_bridge.tokens import sign_token
 
@@ -37,6 +40,14 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
             "done": intent.state in ENDED,
             "registration_url": intent.registration_url,
         }
+        if intent.state == State.AWAITING_PAYMENT:
+            # Until when the place is held for the PayTabs page (HH:MM in UTC, said as such);
+            # once PayTabs has reported the payment, only the wait for its confirmation is said.
+            answer["hold_expires_at"] = iso_utc(intent.hold_expires_at)
+            if not payment_reported(tx, intent.id):
+                answer["message"] = AWAITING_PAYMENT_HELD_UNTIL.format(
+                    time=hhmm_utc(intent.hold_expires_at)
+                )
         if intent.state == State.FULFILLED:
             answer["redirect_url"] = intent.thank_you_url
             if matches_any(browser_secret, intent.browser_secret_hash):

@@ -5,15 +5,25 @@ needs_attention ones still waiting for their place) plus the bookings WordPress 
 those intents made (a booking made by the site's staff, or by an intent that has since ended).
 Reading WordPress's ``seats_taken`` before taking the lock would race with a fulfilment booking
 in between; the store's rows are read under the lock, so that race is gone.
+
+``count_seats`` is the same count, pure, split for the buyer: places taken for good, places held
+right now by buyers on the PayTabs page (which free up when their hold ends), and places left. The
+public seats endpoint runs it without the lock (a display, never a decision).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sidecar.core.errors import CheckoutRejected
-from sidecar.domain.messages import FORM_ERRORS, REGISTRATION_IN_PROGRESS_MINUTES
+from sidecar.domain.messages import (
+    FORM_ERRORS,
+    GROUP_FULL_HELD,
+    REGISTRATION_IN_PROGRESS_MINUTES,
+)
 from sidecar.domain.states import is_payable
 from sidecar.store import repository as repo
 from sidecar.store.db import Tx
@@ -25,6 +35,47 @@ def seats_in_use(holders: Sequence[SeatHolder], bookings: Sequence[Booking]) -> 
     """Return the seats taken: our seat-holding intents plus WordPress bookings none of them made."""
     ours = {holder.ref for holder in holders}
     return len(holders) + sum(1 for booking in bookings if booking.intent_ref not in ours)
+
+
+@dataclass(frozen=True)
+class SeatCount:
+    """A group's places: taken for good, held by buyers paying now, left; when a hold ends first."""
+
+    capacity: int
+    taken: int
+    held_now: int
+    left: int
+    next_release_at: float | None
+
+
+def count_seats(
+    holders: Sequence[SeatHolder], bookings: Sequence[Booking], capacity: int, now: float
+) -> SeatCount:
+    """Split the seats in use into taken and held now (intents awaiting payment), and what is left.
+
+    ``next_release_at`` is the earliest end of a live hold (never before ``now``: a hold past its
+    end still counts until the sweep expires it), or None when nobody is paying right now.
+    """
+    in_use = seats_in_use(holders, bookings)
+    ends = [holder.hold_expires_at for holder in holders if is_payable(holder.state)]
+    return SeatCount(
+        capacity=capacity,
+        taken=in_use - len(ends),
+        held_now=len(ends),
+        left=max(0, capacity - in_use),
+        next_release_at=max(min(ends), now) if ends else None,
+    )
+
+
+def iso_utc(timestamp: float) -> str:
+    """Return the time as ISO 8601 in UTC, to the second (``2026-12-06T03:27:54Z``)."""
+    return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def hhmm_utc(timestamp: float, *, round_up: bool = False) -> str:
+    """Return the time as HH:MM in UTC; ``round_up`` for "not before" (a place freeing up)."""
+    seconds = math.ceil(timestamp / 60) * 60 if round_up else int(timestamp) // 60 * 60
+    return datetime.fromtimestamp(seconds, UTC).strftime("%H:%M")
 
 
 def refuse_booked_member(user_id: int, bookings: Sequence[Booking]) -> None:
@@ -67,13 +118,25 @@ def hold_seat_or_refuse(
     tx.race_window()
     refuse_second_place(holders, buyer[0], buyer[1], now)
     if seats_in_use(holders, bookings) >= capacity:
-        raise CheckoutRejected("group_full", FORM_ERRORS["group_full"], "group_id", 409)
+        raise _group_full(count_seats(holders, bookings, capacity, now))
 
 
 def _already_registered() -> CheckoutRejected:
     return CheckoutRejected(
         "already_registered",
         FORM_ERRORS["already_registered"],
+        "group_id",
+        409,
+    )
+
+
+def _group_full(count: SeatCount) -> CheckoutRejected:
+    """The full group's refusal: when buyers are paying now, when a place may free up."""
+    if count.next_release_at is None:
+        return CheckoutRejected("group_full", FORM_ERRORS["group_full"], "group_id", 409)
+    return CheckoutRejected(
+        "group_full",
+        GROUP_FULL_HELD.format(time=hhmm_utc(count.next_release_at, round_up=True)),
         "group_id",
         409,
     )

@@ -33,7 +33,11 @@ from sidecar.core.config import ConfigError, Settings
 from sidecar.core.logs import CORRELATION, REQUEST_ID
 from sidecar.web.responses import error_json, message_page, wants_json
 
-LIMITED_ENDPOINTS = {"checkout.checkout": "ratelimit_checkout", "status.status": "ratelimit_status"}
+LIMITED_ENDPOINTS = {
+    "checkout.checkout": "ratelimit_checkout",
+    "status.status": "ratelimit_status",
+    "seats.seats": "ratelimit_status",  # the group's seats: public, read-only, like the status
+}
 # Whole blueprints limited as one (every route of it counts against the same allowance).
 LIMITED_BLUEPRINTS = {"operator": "ratelimit_operator"}
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"

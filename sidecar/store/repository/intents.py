@@ -310,3 +310,14 @@ def _contains(text: str) -> str:
     """Return a LIKE pattern (escape character !) matching ``text`` anywhere, lower-cased."""
     escaped = text.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
     return f"%{escaped}%"
+
+
+def payment_reported(tx: Tx, intent_id: int) -> bool:
+    """Tell whether PayTabs told us about the intent's payment (a signed return or IPN logged)."""
+    return (
+        tx.one(
+            "SELECT id FROM notifications WHERE intent_id = ? AND signature_ok = 1 LIMIT 1",
+            (intent_id,),
+        )
+        is not None
+    )

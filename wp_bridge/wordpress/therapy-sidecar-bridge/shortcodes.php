@@ -201,6 +201,43 @@ function notice_html( string $text, string $kind = 'info' ): string {
 }
 
 /**
+ * The group's places as the sidecar counts them (GET {THERAPY_SIDECAR_URL}/therapy/groups/ID/seats:
+ * its live holds included), kept 15 s in a transient; null when the sidecar did not answer.
+ *
+ * @return array{capacity: int, left: int, held_now: int, next_release_at: int}|null
+ */
+function sidecar_seats( int $group_id ): ?array {
+	$key    = 'therapy_sidecar_seats_' . $group_id;
+	$cached = get_transient( $key );
+	if ( is_array( $cached ) ) {
+		return $cached;
+	}
+	$response = wp_remote_get(
+		sidecar_url() . '/therapy/groups/' . $group_id . '/seats',
+		array(
+			'timeout' => 2,
+			'headers' => array( 'Accept' => 'application/json' ),
+		)
+	);
+	if ( is_wp_error( $response ) || 200 !== (int) wp_remote_retrieve_response_code( $response ) ) {
+		return null;
+	}
+	$data = json_decode( (string) wp_remote_retrieve_body( $response ), true );
+	if ( ! is_array( $data ) || ! isset( $data['capacity'], $data['left'], $data['held_now'] ) ) {
+		return null;
+	}
+	$release = isset( $data['next_release_at'] ) && is_string( $data['next_release_at'] ) ? strtotime( $data['next_release_at'] ) : false;
+	$seats   = array(
+		'capacity'        => (int) $data['capacity'],
+		'left'            => max( 0, (int) $data['left'] ),
+		'held_now'        => max( 0, (int) $data['held_now'] ),
+		'next_release_at' => false !== $release ? $release : 0,
+	);
+	set_transient( $key, $seats, 15 );
+	return $seats;
+}
+
+/**
  * [therapy_sidecar_form group="ID"]
  *
  * @param array<string, string>|string $atts Shortcode attributes.
@@ -236,9 +273,18 @@ function shortcode_form( $atts ): string {
 	if ( ! $group['open'] ) {
 		return $out . notice_html( 'Registration for this group is closed.', 'info' );
 	}
-	if ( group_is_full( $group ) ) {
+	$seats = sidecar_seats( (int) $group['id'] );
+	if ( null !== $seats && 0 === $seats['left'] && $seats['held_now'] > 0 && $seats['next_release_at'] > 0 ) {
+		// Rounded up to the minute: a place frees up when its hold ends, not before.
+		$after = gmdate( 'H:i', (int) ( ceil( $seats['next_release_at'] / 60 ) * 60 ) );
+		/* translators: %s: a time of day, HH:MM in UTC. */
+		$held = __( 'All places are being paid for right now; try again after %s.', 'therapy-sidecar' );
+		return $out . notice_html( sprintf( $held, $after ), 'info' );
+	}
+	if ( null !== $seats ? 0 === $seats['left'] : group_is_full( $group ) ) {
 		return $out . notice_html( 'Sorry, this group is full.', 'info' );
 	}
+	$seats_left = null !== $seats ? $seats['left'] : max( 0, (int) $group['capacity'] - (int) $group['seats_taken'] );
 
 	$user      = wp_get_current_user();
 	$logged_in = $user->exists();
@@ -270,11 +316,14 @@ function shortcode_form( $atts ): string {
 		'<form class="therapy-sidecar-form" method="post" action="%s" accept-charset="UTF-8">',
 		esc_url( $action )
 	);
-	$out .= sprintf(
-		'<p class="therapy-sidecar-form__group"><strong>%s</strong><br>%s %s</p>',
+	/* translators: 1: places left, 2: the group's places in all. */
+	$seats_line = sprintf( __( '%1$d of %2$d seats left', 'therapy-sidecar' ), $seats_left, (int) $group['capacity'] );
+	$out       .= sprintf(
+		'<p class="therapy-sidecar-form__group"><strong>%s</strong><br>%s %s<br><span class="therapy-sidecar-form__seats">%s</span></p>',
 		esc_html( $group['name'] ),
 		esc_html( $group['price'] ),
-		esc_html( $group['currency'] )
+		esc_html( $group['currency'] ),
+		esc_html( $seats_line )
 	);
 	$out .= sprintf( '<input type="hidden" name="group_id" value="%d">', (int) $group['id'] );
 	$out .= sprintf( '<input type="hidden" name="idempotency_key" value="%s">', esc_attr( bin2hex( random_bytes( 16 ) ) ) );

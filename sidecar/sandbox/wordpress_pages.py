@@ -220,8 +220,8 @@ def registration_page(
 ) -> str:
     """Render the groups and the checkout form that posts to the sidecar (the shortcode form)."""
     top = notice(error_message(error, field), "error") if error else Markup("")
-    if error:  # the sidecar's code, for whoever tries the demo (the real plugin hides it)
-        top += Markup("<p><small>sidecar error code: <code>{}</code></small></p>").format(error)
+    if error:  # the sidecar's code, for support and the demo's curious: in the source, never shown
+        top += Markup("<!-- sidecar error code: {} -->").format(error.replace("-", ""))
     form = Markup(
         "<h2>Register</h2><form class='therapy-sidecar-form' method='post' action='{}' "
         "accept-charset='UTF-8'>{}<input type='hidden' name='idempotency_key' value='{}'>"

@@ -122,8 +122,12 @@ class CredentialStore:
         ]
         try:
             rows = self._read_options(names)
-        except DatabaseUnavailable:
-            return CredentialsUnavailable("the WordPress database (WP_DATABASE_URL) is unreachable")
+        except DatabaseUnavailable as exc:
+            # Operator detail (the setting, the cause) for the log, /readyz and scripts' JSON; the
+            # buyer's page says only that payments are not available (the catalogue's sentence).
+            return CredentialsUnavailable(
+                f"the WordPress database (WP_DATABASE_URL) is unreachable: {exc}"
+            )
         array_option = (
             decode_option(rows[s.paytabs_option_name]) if s.paytabs_option_name in rows else None
         )

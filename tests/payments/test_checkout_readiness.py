@@ -38,7 +38,7 @@ def test_checkout_readiness_tells_a_browser_in_words(stack: Any) -> None:
     remove(stack, "bridge")
     response = stack.checkout(stack.form())
     assert response.status_code == 503
-    assert "nothing was charged" in response.get_data(as_text=True)
+    assert "You have not been charged." in response.get_data(as_text=True)
     assert stack.count("intents") == 0
 
 

@@ -11,8 +11,10 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# make demo PORT_BASE=9000: sidecar on 9000, PayTabs simulator on 9001, WordPress on 9002.
+PORT_BASE ?= 8000
 demo: $(STAMP)
-	$(VENV)/bin/sidecar demo
+	$(VENV)/bin/sidecar demo --port-base $(PORT_BASE)
 
 test: $(STAMP)
 	bash scripts/test.sh

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import click
 import phpserialize
 import requests
 from flask import Flask
@@ -43,6 +44,10 @@ from wp_bridge.models import GroupInfo
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"  # one spelling everywhere: cookies and CORS origins compare host names
 DEFAULT_PORT_BASE = 8000
+# The demo's ports, in this order from the port base N: N, N+1, N+2 (0: free ports).
+SERVICES = ("sidecar", "paytabs", "wordpress")
+LABELS = {"sidecar": "sidecar", "paytabs": "PayTabs simulator", "wordpress": "WordPress"}
+FIRST_PORT, LAST_PORT = 1024, 65535
 PROFILE_ID = 100001
 APP_USER = "admin"
 OPTION_NAME = "retreat_paytabs_settings"
@@ -61,6 +66,17 @@ def listen(port: int) -> socket.socket:
         sock.listen(128)
         return sock
     raise OSError("no free port on 127.0.0.1")
+
+
+def port_base_problem(port_base: int) -> str | None:
+    """Return why ``port_base`` cannot be the demo's, or None (0 means free ports)."""
+    last = port_base + len(SERVICES) - 1
+    if port_base == 0 or (port_base >= FIRST_PORT and last <= LAST_PORT):
+        return None
+    return (
+        f"{port_base} puts the demo on ports {port_base}-{last}; the port base must be from "
+        f"{FIRST_PORT} to {LAST_PORT - len(SERVICES) + 1} (or 0 for free ports)"
+    )
 
 
 def serve(sock: socket.socket, app: Any) -> BaseWSGIServer:
@@ -129,7 +145,16 @@ class DemoStack:
     wp_session: requests.Session
     remove_data_dir: bool = False
     env_file: Path | None = None  # the settings the CLI reads (see instructions)
+    taken: dict[str, int] = field(default_factory=dict)  # service -> its port that was busy
     _threads: dict[str, threading.Thread] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        """Return the URL of ``name`` (one of SERVICES)."""
+        return {
+            "sidecar": self.sidecar_url,
+            "paytabs": self.paytabs_url,
+            "wordpress": self.wordpress_url,
+        }[name]
 
     @property
     def registration_url(self) -> str:
@@ -199,13 +224,20 @@ def build_demo(
     sweep: float = 30.0,
     settings: dict[str, Any] | None = None,
 ) -> DemoStack:
-    """Build (not start) the demo; port_base 0 takes free ports, a taken port falls back to one."""
-    socks = {
-        name: listen(port_base + offset if port_base else 0)
-        for offset, name in enumerate(("sidecar", "paytabs", "wordpress"))
-    }
+    """Build (not start) the demo on ports port_base, +1, +2 (sidecar, PayTabs, WordPress).
+
+    port_base 0 takes free ports; a taken port falls back to a free one, named in ``taken``.
+    """
+    wanted = {name: port_base + offset if port_base else 0 for offset, name in enumerate(SERVICES)}
+    socks = {name: listen(port) for name, port in wanted.items()}
     try:
-        return _assemble(socks, data_dir, poll, sweep, settings or {})
+        stack = _assemble(socks, data_dir, poll, sweep, settings or {})
+        stack.taken = {
+            name: port
+            for name, port in wanted.items()
+            if port and port != int(stack.url(name).rsplit(":", 1)[1])
+        }
+        return stack
     except BaseException:
         for sock in socks.values():
             sock.close()
@@ -288,9 +320,18 @@ def _sidecar_app(
     return app, config
 
 
+def busy_lines(stack: DemoStack) -> list[str]:
+    """Return one line per demo port that was taken, saying where that service went instead."""
+    return [
+        f"Port {port} ({LABELS[name]}) is taken: using {stack.url(name)} instead."
+        for name, port in stack.taken.items()
+    ]
+
+
 def instructions(stack: DemoStack) -> str:
     """Return what the person running the demo reads."""
-    return f"""
+    busy = "".join(f"\n{line}" for line in busy_lines(stack))
+    return f"""{busy}
 Therapy Pay Sidecar demo is running.
 
   Open {stack.registration_url}
@@ -314,7 +355,13 @@ Press Ctrl-C to stop.
 
 
 def run_demo(*, port_base: int = DEFAULT_PORT_BASE, data_dir: str | Path | None = None) -> None:
-    """Run the demo in the foreground until Ctrl-C (or SIGTERM), then stop everything cleanly."""
+    """Run the demo in the foreground until Ctrl-C (or SIGTERM), then stop everything cleanly.
+
+    A port base outside 1024-65535 is refused as a bad ``--port-base`` (exit 2, no traceback).
+    """
+    problem = port_base_problem(port_base)
+    if problem:
+        raise click.BadParameter(problem, param_hint="'--port-base'")
     stopping = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

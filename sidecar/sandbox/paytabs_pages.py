@@ -16,11 +16,32 @@ _CARD_ROWS = (
 )
 
 
+# Usable on a phone: no fixed width, 16 px text (phones do not zoom into the card field), and the
+# field and buttons take the whole width of a narrow screen; side by side from 480 px up.
+STYLE = """
+html { font-size: 16px; -webkit-text-size-adjust: 100%; }
+*, *::before, *::after { box-sizing: border-box; }
+body { margin: 0 auto; padding: 1rem; max-width: 36rem; font-family: system-ui, sans-serif;
+  font-size: 1rem; line-height: 1.5; color: #1a1a1a; overflow-wrap: anywhere; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.25rem; }
+label { display: block; margin-bottom: 0.25rem; }
+input, button { display: block; width: 100%; max-width: 100%; font: inherit; font-size: 1rem;
+  min-height: 2.75rem; margin: 0 0 0.75rem; padding: 0.5rem 0.75rem; }
+button { cursor: pointer; }
+#error { color: #a00000; }
+@media (min-width: 480px) {
+  button { display: inline-block; width: auto; min-width: 8rem; margin-right: 0.5rem; }
+}
+"""
+
+
 def _document(title: str, body: str, *, onload: str = "") -> str:
     attribute = f' onload="{onload}"' if onload else ""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title></head><body{attribute}>\n{body}\n</body></html>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body{attribute}>\n"
+        f"{body}\n</body></html>\n"
     )
 
 
@@ -36,7 +57,7 @@ def payment_page(*, amount: str, currency: str, description: str, error: str = "
 {problem}
 <form method="post">
   <label for="card_number">Card number</label>
-  <input id="card_number" name="card_number" autocomplete="off" required>
+  <input id="card_number" name="card_number" inputmode="numeric" autocomplete="off" required>
   <button id="pay" type="submit" name="action" value="pay">Pay</button>
   <button id="cancel" type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
 </form>

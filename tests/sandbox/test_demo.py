@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import stat
@@ -23,7 +24,13 @@ from dotenv import dotenv_values
 
 from sidecar.cli import ops as cli_ops
 from sidecar.cli.main import cli
-from sidecar.sandbox.demo import build_demo, instructions
+from sidecar.sandbox.demo import (
+    FIRST_PORT,
+    LAST_PORT,
+    build_demo,
+    instructions,
+    port_base_problem,
+)
 from sidecar.sandbox.demo_env import cli_command
 from tests.browser.flows import PERSON, hidden_value
 
@@ -234,3 +241,106 @@ def test_demo_printed_command_makes_intents_list_check_and_audit_work(
         assert checked.exit_code == 0, checked.output
         audited = runner.invoke(cli, ["audit"])  # the seed booking is the site's own, not an intent
         assert audited.exit_code == 0 and "0 discrepancy(ies)" in audited.output, audited.output
+
+
+def _free_port_base(count: int = 3) -> int:
+    """Return a port base whose ``count`` ports are all free right now (above 1024)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if not FIRST_PORT <= base <= LAST_PORT - count + 1:
+            continue
+        socks: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    pytest.skip("no three consecutive free ports")
+
+
+def test_port_base_moves_every_url_the_demo_prints_and_writes(tmp_path: Path) -> None:
+    base = _free_port_base()
+    stack = build_demo(port_base=base, data_dir=tmp_path)
+    try:
+        urls = [f"http://127.0.0.1:{base + offset}" for offset in range(3)]
+        assert [stack.sidecar_url, stack.paytabs_url, stack.wordpress_url] == urls
+        text = instructions(stack)
+        assert f"Open {urls[2]}/therapy-registration/" in text
+        for url in urls:
+            assert url in text
+        printed = set(re.findall(r"http://127\.0\.0\.1:(\d+)", text))
+        assert printed == {str(base + offset) for offset in range(3)}
+        assert "is taken" not in text
+        assert stack.env_file is not None
+        values = dotenv_values(stack.env_file)
+        assert values["SIDECAR_PUBLIC_URL"] == urls[0]
+        assert values["PAYTABS_BASE_URL"] == urls[1]
+        assert values["WP_BASE_URL"] == urls[2]
+        written = set(re.findall(r"http://127\.0\.0\.1:(\d+)", stack.env_file.read_text()))
+        assert written == {str(base + offset) for offset in range(3)}
+        assert stack.services.settings.public_url == urls[0]
+    finally:
+        stack.stop()
+
+
+@pytest.mark.parametrize("base", ["1", "80", "1023", "65534", "70000", "-5"])
+def test_a_port_base_outside_the_unprivileged_range_is_refused(base: str) -> None:
+    answer = CliRunner().invoke(cli, ["demo", "--port-base", base])
+    assert answer.exit_code == 2, answer.output
+    assert "Traceback" not in answer.output
+    assert isinstance(answer.exception, SystemExit)  # click's usage error, not a crash
+    assert "Invalid value for '--port-base'" in answer.output
+    assert base in answer.output
+
+
+def test_port_base_problem_spells_out_the_range() -> None:
+    assert port_base_problem(0) is None  # free ports
+    assert port_base_problem(FIRST_PORT) is None
+    assert port_base_problem(LAST_PORT - 2) is None
+    problem = port_base_problem(1000)
+    assert problem is not None and "1000-1002" in problem and "from 1024 to 65533" in problem
+
+
+def test_a_busy_port_is_named_in_one_line(tmp_path: Path) -> None:
+    base = _free_port_base()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", base + 1))  # the PayTabs simulator's port
+        taken.listen()
+        stack = build_demo(port_base=base, data_dir=tmp_path)
+        try:
+            assert stack.taken == {"paytabs": base + 1}
+            lines = [line for line in instructions(stack).splitlines() if "is taken" in line]
+            assert lines == [
+                f"Port {base + 1} (PayTabs simulator) is taken: using {stack.paytabs_url} instead."
+            ]
+            assert stack.sidecar_url.endswith(f":{base}")
+            assert stack.wordpress_url.endswith(f":{base + 2}")
+        finally:
+            stack.stop()
+
+
+def test_make_demo_passes_the_port_base_through() -> None:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("no make")
+    root = Path(__file__).resolve().parents[2]
+
+    def dry_run(*args: str) -> str:
+        done = subprocess.run(
+            [make, "-n", "-C", str(root), "demo", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    assert "sidecar demo --port-base 9100" in dry_run("PORT_BASE=9100")
+    assert "sidecar demo --port-base 8000" in dry_run()  # `make demo` with no argument

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +31,7 @@ from sidecar.paytabs import (
     verify_ipn,
     verify_return,
 )
+from sidecar.sandbox import paytabs_pages
 from sidecar.sandbox.paytabs_sim import PayTabsSimulator
 
 SERVER_KEY = "SZJN9TEST1-EXAMPLEKEY-NOTREALKEY"
@@ -679,3 +681,55 @@ def test_three_decimal_currency_round_trips(client: PayTabsClient, sim: PayTabsS
     assert created.raw["cart_amount"] == "12.345"
     sim.pay(created.tran_ref)
     assert client.query_transaction(created.tran_ref).amount == Decimal("12.345")
+
+
+PHONE_WIDTH_PX = 390
+_WIDTH_DECLARATION = re.compile(
+    r"(?<![-\w])(min-width|width)\s*:\s*([\d.]+)(px|rem|em)", re.IGNORECASE
+)
+
+
+def _phone_problems(page: str) -> list[str]:
+    """Return what keeps ``page`` from fitting a 390 px phone screen (empty: it fits)."""
+    problems = []
+    if not re.search(r'<meta name="viewport" content="width=device-width, initial-scale=1">', page):
+        problems.append("no viewport meta")
+    css = " ".join(re.findall(r"<style>(.*?)</style>", page, re.DOTALL))
+    css += " ".join(re.findall(r'style="([^"]*)"', page))
+    css_rules = re.sub(r"@media[^{]*", "", css)  # a media query's condition is not a width
+    for _prop, number, unit in _WIDTH_DECLARATION.findall(css_rules):
+        pixels = float(number) * (1 if unit.lower() == "px" else 16)
+        if pixels > PHONE_WIDTH_PX:
+            problems.append(f"fixed width {number}{unit}")
+    font = re.search(r"html\s*\{[^}]*font-size:\s*(\d+)px", css)
+    if font is None or int(font[1]) < 16:
+        problems.append("base font size under 16 px (phones zoom into the field)")
+    if not re.search(r"input, button \{[^}]*width: 100%", css):
+        problems.append("inputs and buttons not full width")
+    return problems
+
+
+def test_hosted_page_and_result_pages_fit_a_phone(client: PayTabsClient) -> None:
+    created = client.create_payment_page(_page())
+    form = requests.get(created.redirect_url, timeout=5)
+    wrong_card = requests.post(created.redirect_url, data={"card_number": "5555"}, timeout=5)
+    returned = requests.post(created.redirect_url, data={"card_number": APPROVE}, timeout=5)
+    invalid = requests.get(created.redirect_url, timeout=5)
+    pages = {
+        "payment page": form.text,
+        "wrong card": wrong_card.text,
+        "return form": returned.text,
+        "no longer valid": invalid.text,
+        "close window": paytabs_pages.close_window_page("Payment approved"),
+    }
+    for name, page in pages.items():
+        assert _phone_problems(page) == [], name
+    assert 'inputmode="numeric"' in form.text  # the phone's number keypad for the card
+
+
+def test_phone_check_catches_a_wide_fixed_width() -> None:
+    page = paytabs_pages.payment_page(amount="1", currency="SAR", description="x")
+    assert _phone_problems(page) == []
+    wide = page.replace("<style>", "<style>form { width: 600px; }")
+    assert _phone_problems(wide) == ["fixed width 600px"]
+    assert _phone_problems(page.replace('name="viewport"', 'name="x"')) == ["no viewport meta"]

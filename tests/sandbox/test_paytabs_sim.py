@@ -733,3 +733,22 @@ def test_phone_check_catches_a_wide_fixed_width() -> None:
     wide = page.replace("<style>", "<style>form { width: 600px; }")
     assert _phone_problems(wide) == ["fixed width 600px"]
     assert _phone_problems(page.replace('name="viewport"', 'name="x"')) == ["no viewport meta"]
+
+
+@pytest.mark.browser
+def test_hosted_page_in_chromium_at_390_px(client: PayTabsClient, chromium: Any) -> None:
+    created = client.create_payment_page(_page())
+    context = chromium.new_context(viewport={"width": PHONE_WIDTH_PX, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(created.redirect_url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH_PX
+        body = page.evaluate("document.body.clientWidth")
+        for selector in ("#card_number", "#pay", "#cancel"):
+            box = page.locator(selector).bounding_box()
+            assert box is not None and box["x"] + box["width"] <= PHONE_WIDTH_PX, selector
+            assert box["width"] >= body - 2 * 16 - 1, selector  # full width inside the padding
+        size = page.evaluate("getComputedStyle(document.getElementById('card_number')).fontSize")
+        assert float(size.removesuffix("px")) >= 16
+    finally:
+        context.close()

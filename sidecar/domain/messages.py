@@ -145,6 +145,10 @@ FORM_ERRORS: Final[dict[str, str]] = {
     "payment_cancelled": "The payment was cancelled and you have not been charged.",
     "payment_error": "The payment could not be completed. Please try again.",
 }
+# Under the "account_exists" sentence: links to the login form and to the password reset, both
+# coming back to the form with the same group.
+KNOWN_EMAIL_LOG_IN: Final = "Log in"
+KNOWN_EMAIL_RESET_LINK: Final = "Forgot your password?"
 # Any other code.
 FORM_ERROR_FALLBACK: Final = (
     "Something went wrong with your registration. Please check the form and try again."

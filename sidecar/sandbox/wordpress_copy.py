@@ -37,6 +37,15 @@ LABELLED_ERRORS = {
     for code, template in messages.FIELD_ERRORS.items()
 }
 ERROR_SENTENCES = messages.FORM_ERRORS
+# The codes whose sentence is "an account with this e-mail exists": the plugin adds "Log in" (to
+# the login form, back to the form with its group) and "Forgot your password?" under it. The
+# sandbox has a login form but no password reset, so the second is plain text here.
+KNOWN_EMAIL_CODES = (
+    "email_exists", "email_taken", "account_exists", "existing_user_email", "login_required",
+)  # fmt: skip
+LOGIN_FORM_PATH = "/wp-login.php"
+LOG_IN_TEXT = messages.KNOWN_EMAIL_LOG_IN
+RESET_LINK_TEXT = messages.KNOWN_EMAIL_RESET_LINK
 PAYMENT_SENTENCES = messages.PAYMENT_FAILED
 STATUS_TEXTS = messages.STATUS_TEXTS
 # "not_found" is the sandbox's own marker for a 404 from the sidecar (server-side view).

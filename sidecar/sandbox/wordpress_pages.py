@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 
@@ -20,10 +21,14 @@ from sidecar.sandbox.wordpress_copy import (
     COUNTRIES,
     ERROR_SENTENCES,
     FIELD_LABELS,
+    KNOWN_EMAIL_CODES,
     LABELLED_ERRORS,
+    LOG_IN_TEXT,
+    LOGIN_FORM_PATH,
     LONG_LABELS,
     PAYMENT_SENTENCES,
     PERSON_INPUTS,
+    RESET_LINK_TEXT,
     STATUS_PLACEHOLDER,
     STATUS_SCRIPT,
     STATUS_TEXTS,
@@ -220,6 +225,8 @@ def registration_page(
 ) -> str:
     """Render the groups and the checkout form that posts to the sidecar (the shortcode form)."""
     top = notice(error_message(error, field), "error") if error else Markup("")
+    if error in KNOWN_EMAIL_CODES and user is None:
+        top += known_email_links(_form_url(groups, selected))
     if error:  # the sidecar's code, for support and the demo's curious: in the source, never shown
         top += Markup("<!-- sidecar error code: {} -->").format(error.replace("-", ""))
     form = Markup(
@@ -238,6 +245,25 @@ def registration_page(
     )
     body = top + Markup("<h2>Groups</h2>") + group_list(groups, selected) + form
     return page("Therapy group registration", body, who=user.email if user else "")
+
+
+def _form_url(groups: list[GroupInfo], selected: GroupInfo | None) -> str:
+    """Return this form's address with the chosen group (?group=ID), without any other query."""
+    if selected is not None:
+        return selected.registration_url
+    return groups[0].registration_url.split("?")[0] if groups else "/therapy-registration/"
+
+
+def known_email_links(back: str) -> Markup:
+    """Return "Log in" (the login form, then back to ``back``) and "Forgot your password?".
+
+    The e-mail the buyer typed is not put in the link: personal data stays out of URLs.
+    """
+    login = f"{LOGIN_FORM_PATH}?{urlencode({'redirect_to': back})}"
+    return Markup(
+        "<p class='therapy-sidecar-notice__actions'><a class='therapy-sidecar-login' href='{}'>{}</a>"
+        " · <span class='therapy-sidecar-lostpassword'>{}</span></p>"
+    ).format(login, LOG_IN_TEXT, RESET_LINK_TEXT)
 
 
 def status_page(

@@ -178,6 +178,27 @@ function form_error_message( string $code, string $field = '' ): string {
 }
 
 /**
+ * Whether ?error=CODE means that the e-mail address belongs to an account already.
+ */
+function is_known_email_error( string $code ): bool {
+	return in_array( $code, array( 'email_exists', 'email_taken', 'account_exists', 'existing_user_email', 'login_required' ), true );
+}
+
+/**
+ * Under the known-e-mail message: "Log in" and "Forgot your password?", both coming back to
+ * $back (this form's page with its group). The e-mail the buyer typed is never put in a URL.
+ */
+function known_email_links_html( string $back ): string {
+	return sprintf(
+		'<p class="therapy-sidecar-notice__actions"><a class="therapy-sidecar-login" href="%1$s">%2$s</a> · <a class="therapy-sidecar-lostpassword" href="%3$s">%4$s</a></p>',
+		esc_url( wp_login_url( $back ) ),
+		esc_html__( 'Log in', 'therapy-sidecar' ),
+		esc_url( wp_lostpassword_url( $back ) ),
+		esc_html__( 'Forgot your password?', 'therapy-sidecar' )
+	);
+}
+
+/**
  * A query-string value as a short, safe key ('' when absent).
  *
  * Read from the raw query string, not $_GET: WordPress treats "error" as one of its own query vars
@@ -269,6 +290,14 @@ function shortcode_form( $atts ): string {
 	$field = query_key( 'field' );
 	if ( '' !== $error ) {
 		$out .= notice_html( form_error_message( $error, $field ), 'error' );
+	}
+	if ( is_known_email_error( $error ) && ! is_user_logged_in() ) {
+		// Back to this page with the same group: the page's own group="", else ?group_id=.
+		$back = (string) get_permalink();
+		if ( ! absint( $atts['group'] ) ) {
+			$back = add_query_arg( 'group_id', (int) $group['id'], $back );
+		}
+		$out .= known_email_links_html( $back );
 	}
 	if ( ! $group['open'] ) {
 		return $out . notice_html( 'Registration for this group is closed.', 'info' );

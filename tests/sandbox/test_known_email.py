@@ -14,28 +14,23 @@ import pytest
 from flask.testing import FlaskClient
 
 from sidecar.domain import messages
-from sidecar.sandbox.wordpress import create_wordpress_app
 from sidecar.sandbox.wordpress_copy import KNOWN_EMAIL_CODES
+from tests.support.sandbox_site import NOW, SECRET, sandbox_browser, sandbox_fake
 from wp_bridge.fake import FakeWordPress
 from wp_bridge.tokens import verify_token
 
-SECRET = "sandbox-test-shared-secret-0123456789"
-NOW = 1_800_000_000.0
 EMAIL = "amira@example.test"
 PASSWORD = "pw 12345 secret"
 
 
 @pytest.fixture
 def fake() -> FakeWordPress:
-    return FakeWordPress(clock=lambda: NOW)
+    return sandbox_fake()
 
 
 @pytest.fixture
 def browser(fake: FakeWordPress) -> FlaskClient:
-    app = create_wordpress_app(
-        fake, app_user="admin", app_password="pw", shared_secret=SECRET, sidecar_url="http://s"
-    )
-    return app.test_client()
+    return sandbox_browser(fake)
 
 
 def login_link(markup: str) -> str:

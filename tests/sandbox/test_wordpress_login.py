@@ -9,27 +9,23 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from sidecar.sandbox.wordpress import AUTH_COOKIE, create_wordpress_app
+from sidecar.sandbox.wordpress import AUTH_COOKIE
+from tests.support.sandbox_site import NOW, SECRET, sandbox_browser, sandbox_fake
 from wp_bridge.fake import FakeWordPress
 from wp_bridge.tokens import sign_token
 
-SECRET = "sandbox-test-shared-secret-0123456789"
-NOW = 1_800_000_000.0
 LOGIN = "/?rest_route=/therapy-sidecar/v1/login"
 EMAIL = "amira@example.test"
 
 
 @pytest.fixture
 def fake() -> FakeWordPress:
-    return FakeWordPress(clock=lambda: NOW)
+    return sandbox_fake()
 
 
 @pytest.fixture
 def browser(fake: FakeWordPress) -> FlaskClient:
-    app = create_wordpress_app(
-        fake, app_user="admin", app_password="pw", shared_secret=SECRET, sidecar_url="http://s"
-    )
-    return app.test_client()
+    return sandbox_browser(fake)
 
 
 def grant(uid: int, ref: str | None = "TP-1", exp: float = NOW + 300, jti: str = "ab" * 16) -> str:

@@ -144,4 +144,4 @@ def test_status_page_shows_a_payment_failure(wp: WPSite) -> None:
 def test_status_page_without_an_intent(wp: WPSite) -> None:
     markup = page(wp, "/therapy-registration-status/").text
     assert "We could not find a registration to follow on this page." in markup
-    assert "<script>(function" not in markup
+    assert "therapySidecarStatus" not in markup  # no status script, no poll, without an intent

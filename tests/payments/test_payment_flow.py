@@ -55,3 +55,20 @@ def test_flow_declined_payment_releases_the_seat(stack: Any) -> None:
     assert stack.intent(intent.ref).state == State.PAYMENT_FAILED
     # The only seat of the small group is free again.
     stack.start(group_id=str(stack.small_group.id))
+
+
+def test_payment_flow_arabic_buyer_is_stored_and_registered_as_typed(stack: Any) -> None:
+    """An Arabic name and address go through checkout, payment and fulfilment unchanged."""
+    fields = {
+        "first_name": "أمل",
+        "last_name": "حدّاد",
+        "city": "الرياض",
+        "street1": "طريق الملك فهد",
+    }
+    intent = stack.paid_intent(**fields)
+    stack.drain()
+    done = stack.intent(intent.ref)
+    assert done.state == State.FULFILLED
+    assert (done.first_name, done.last_name, done.city, done.street1) == tuple(fields.values())
+    (created,) = [c for c in stack.wp.calls if c.name == "create_user"]
+    assert created.args["intent_ref"] == intent.ref

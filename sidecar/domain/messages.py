@@ -4,7 +4,7 @@ Each sentence is whole (never glued from parts), keyed by a stable id or by the 
 sidecar sends, so that it can later be wrapped for translation where it stands. Placeholders are
 named ``str.format`` fields (``{label}``, ``{minutes}``, ``{limit}``).
 
-The bridge plugin (wp_bridge/wordpress/therapy-sidecar-bridge/shortcodes.php) holds its own copies
+The bridge plugin (wp_bridge/wordpress/therapy-sidecar-bridge/form.php and status.php) holds its own copies
 of the form's error sentences and of the status page's texts; tests/domain/test_messages.py checks
 that they say the same as ``FORM_ERRORS``, ``FIELD_ERRORS``, ``ADDRESS_ERRORS``, ``STATUS_TEXTS`` and
 ``PAYMENT_FAILED``. The sandbox WordPress reads them from here.

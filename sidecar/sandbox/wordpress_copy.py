@@ -1,7 +1,7 @@
 """The words and assets of the sandbox WordPress theme, copied from the bridge plugin.
 
 Labels and the status page's poller come from
-wp_bridge/wordpress/therapy-sidecar-bridge/shortcodes.php so that the demo reads like the real
+wp_bridge/wordpress/therapy-sidecar-bridge/form.php and status.php so that the demo reads like the real
 site; the plugin's sentences are read from ``sidecar.domain.messages``, whose test checks them
 against the plugin. wordpress_pages renders them.
 """

@@ -1,7 +1,7 @@
 """What the sandbox WordPress renders: REST JSON shapes and the theme's pages.
 
 The JSON shapes follow WordPress 6.1 (context=edit) and BuddyPress REST v1. The pages mirror the
-bridge plugin's shortcodes (wp_bridge/wordpress/therapy-sidecar-bridge/shortcodes.php): the same
+bridge plugin's shortcodes (wp_bridge/wordpress/therapy-sidecar-bridge/form.php and status.php): the same
 form fields, error sentences, status texts and polling, so the demo looks like the real site.
 Every value that came from a request or a store is escaped (markupsafe).
 """

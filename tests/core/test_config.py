@@ -75,7 +75,7 @@ def test_config_shared_secret_minimum_matches_the_bridge_and_its_admin_notice() 
     with pytest.raises(ConfigError):
         load_settings({**GOOD, "SIDECAR_SHARED_SECRET": "s" * (minimum - 1)})
     assert load_settings({**GOOD, "SIDECAR_SHARED_SECRET": "s" * minimum})
-    shortcodes = (bridge / "therapy-sidecar-bridge" / "shortcodes.php").read_text()
+    shortcodes = (bridge / "therapy-sidecar-bridge" / "form.php").read_text()
     notice = re.search(r"THERAPY_SIDECAR_SHARED_SECRET \(at least ([^)]*)\).*\n(.*)", shortcodes)
     assert notice is not None, "the admin notice about the shared secret is gone"
     assert notice.group(1) in (f"{minimum} characters", "%d characters")

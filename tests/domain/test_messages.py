@@ -1,8 +1,8 @@
 """The buyer's sentences: the catalogue and the bridge plugin's copies say the same.
 
-The plugin's sentences are read from shortcodes.php as text (its form_error_message() switch, the
-status page's arrays and notices), so the test needs no PHP. The Python side's refusals are read
-from the source: every CheckoutRejected code the sidecar can send back to the form must have a
+The plugin's sentences are read from shortcodes.php, form.php and status.php as text (its
+form_error_message() switch, the status page's arrays and notices), so the test needs no PHP. The
+Python side's refusals are read from the source: every CheckoutRejected code the sidecar can send back to the form must have a
 sentence of its own in the plugin, and its sentence must come from the catalogue.
 """
 
@@ -28,12 +28,13 @@ from sidecar.domain.states import BUYER_MESSAGES, State
 from sidecar.sandbox import wordpress_pages
 
 ROOT = Path(__file__).resolve().parents[2]
-SHORTCODES = ROOT / "wp_bridge" / "wordpress" / "therapy-sidecar-bridge" / "shortcodes.php"
+PLUGIN = ROOT / "wp_bridge" / "wordpress" / "therapy-sidecar-bridge"
+SHORTCODES = [PLUGIN / name for name in ("shortcodes.php", "form.php", "status.php")]
 PHP_STRING = r"'((?:[^'\\]|\\.)*)'"
 
 
 def php_source() -> str:
-    return SHORTCODES.read_text(encoding="utf-8")
+    return "\n".join(path.read_text(encoding="utf-8") for path in SHORTCODES)
 
 
 def unquote(literal: str) -> str:
@@ -44,7 +45,7 @@ def unquote(literal: str) -> str:
 def php_function(name: str) -> str:
     """Return the body of the PHP function ``name`` (up to the next top-level closing brace)."""
     match = re.search(rf"\nfunction {name}\([^\n]*\{{\n(.*?)\n\}}\n", php_source(), re.S)
-    assert match, f"{name}() not found in {SHORTCODES.name}"
+    assert match, f"{name}() not found in the shortcode files"
     return match.group(1)
 
 

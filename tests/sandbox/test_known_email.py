@@ -94,7 +94,7 @@ def test_other_errors_and_logged_in_buyers_get_no_login_link(
 
 def test_the_plugin_says_the_same_link_texts() -> None:
     root = Path(__file__).resolve().parents[2]
-    php = (root / "wp_bridge/wordpress/therapy-sidecar-bridge/shortcodes.php").read_text("utf-8")
+    php = (root / "wp_bridge/wordpress/therapy-sidecar-bridge/form.php").read_text("utf-8")
     for text in (messages.KNOWN_EMAIL_LOG_IN, messages.KNOWN_EMAIL_RESET_LINK):
         assert f"esc_html__( '{text}', 'therapy-sidecar' )" in php
     codes = re.search(r"function is_known_email_error\(.*?array\( ([^)]*) \)", php, re.S)

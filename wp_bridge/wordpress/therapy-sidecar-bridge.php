@@ -30,7 +30,7 @@ if ( defined( 'THERAPY_SIDECAR_BRIDGE_VERSION' ) ) {
 define( 'THERAPY_SIDECAR_BRIDGE_VERSION', '1.0.0' );
 define( 'THERAPY_SIDECAR_BRIDGE_DIR', __DIR__ . '/therapy-sidecar-bridge' );
 
-foreach ( array( 'tokens', 'schema', 'groups', 'bookings', 'emails', 'login', 'login-form', 'shortcodes', 'rest', 'operator-client', 'panel' ) as $therapy_sidecar_module ) {
+foreach ( array( 'tokens', 'schema', 'groups', 'bookings', 'emails', 'login', 'login-form', 'shortcodes', 'form', 'status-script', 'status', 'rest', 'operator-client', 'panel' ) as $therapy_sidecar_module ) {
 	require_once THERAPY_SIDECAR_BRIDGE_DIR . '/' . $therapy_sidecar_module . '.php';
 }
 unset( $therapy_sidecar_module );
@@ -52,8 +52,8 @@ add_filter( 'rest_pre_serve_request', 'TherapySidecar\\serve_login_html', 10, 3 
 // login-form.php: wp-login.php?user_login=EMAIL, where the sidecar sends a buyer who must log in.
 add_action( 'login_form_login', 'TherapySidecar\\login_form_for_buyer' );
 
-// shortcodes.php: the two shortcodes, no-cache headers for the pages that carry them (early, before
-// any output), and the status page's script handle.
+// form.php and status.php: the two shortcodes; shortcodes.php: no-cache headers for the pages that
+// carry them (early, before any output); status.php: the status page's script handle.
 add_shortcode( 'therapy_sidecar_form', 'TherapySidecar\\shortcode_form' );
 add_shortcode( 'therapy_sidecar_status', 'TherapySidecar\\shortcode_status' );
 add_action( 'template_redirect', 'TherapySidecar\\nocache_for_shortcode_pages', 1 );

@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from sidecar.core.config import load_settings
     from sidecar.core.container import build_services
     from sidecar.web import (
+        calendar_routes,
         checkout_routes,
         health_routes,
         metrics_routes,
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(routes.bp)
     app.register_blueprint(operator_routes.bp)
     app.register_blueprint(seats_routes.bp)
+    app.register_blueprint(calendar_routes.bp)
     register_error_handlers(app)
     init_security(app, settings)
     register_request_hooks(app, origin_of(settings.wp_base_url))
@@ -73,6 +75,13 @@ def register_request_hooks(app: Flask, allowed_origin: str) -> None:
         # Servers that start a thread per request (the demo's) would leak a connection per thread.
         if app.config.get("CLOSE_DB_AFTER_REQUEST"):
             app.extensions["sidecar"].db.close()
+
+    @app.teardown_request
+    def _wake_worker(_exc: BaseException | None) -> None:
+        # After the request's transactions have committed: the worker then finds its job.
+        from sidecar.jobs.wakeup import send_pending
+
+        send_pending(app.config["SETTINGS"].wakeup_socket)
 
     @app.after_request
     def _cors_for_status(response: Response) -> Response:

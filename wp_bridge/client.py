@@ -24,7 +24,14 @@ from wp_bridge.errors import (
     transport_reason,
 )
 from wp_bridge.interface import WordPress
-from wp_bridge.models import INTENT_META_KEY, Booking, GroupInfo, RestIndex, WPUser
+from wp_bridge.models import (
+    INTENT_META_KEY,
+    Booking,
+    GroupInfo,
+    PaymentDetails,
+    RestIndex,
+    WPUser,
+)
 
 BRIDGE = "/therapy-sidecar/v1"
 PER_PAGE = 100
@@ -145,13 +152,25 @@ class WordPressClient(WordPress):
         response = self._request("GET", f"{BRIDGE}/groups/{int(group_id)}")
         return self._parse(GroupInfo.from_json, self._json(response))
 
-    def book_session(self, *, intent_ref: str, group_id: int, user_id: int) -> Booking:
-        """Take a seat for user_id; idempotent by intent_ref (a repeat has created=False).
+    def book_session(
+        self,
+        *,
+        intent_ref: str,
+        group_id: int,
+        user_id: int,
+        payment: PaymentDetails | None = None,
+    ) -> Booking:
+        """Take a seat for user_id, stored with what was paid; idempotent by intent_ref.
 
         Raises GroupFull, GroupClosed, GroupNotFound, UserNotFound, or AlreadyBooked when the user
         already has a booking in the group for another intent (one place per person).
         """
-        body = {"intent_ref": intent_ref, "group_id": int(group_id), "user_id": int(user_id)}
+        body: dict[str, Any] = {
+            "intent_ref": intent_ref,
+            "group_id": int(group_id),
+            "user_id": int(user_id),
+            **(payment.to_json() if payment else {}),
+        }
         response = self._request("POST", f"{BRIDGE}/bookings", body=body)
         return self._parse(Booking.from_json, self._json(response))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from wp_bridge.models import Booking, GroupInfo, RestIndex, WPUser
+from wp_bridge.models import Booking, GroupInfo, PaymentDetails, RestIndex, WPUser
 
 
 @runtime_checkable
@@ -59,8 +59,15 @@ class WordPress(Protocol):
         """Return the therapy group with seats and page URLs; raise GroupNotFound (read-only)."""
         ...
 
-    def book_session(self, *, intent_ref: str, group_id: int, user_id: int) -> Booking:
-        """Take a seat for user_id; idempotent by intent_ref (a repeat has created=False)."""
+    def book_session(
+        self,
+        *,
+        intent_ref: str,
+        group_id: int,
+        user_id: int,
+        payment: PaymentDetails | None = None,
+    ) -> Booking:
+        """Take a seat for user_id, stored with what was paid; idempotent by intent_ref."""
         ...
 
     def find_booking(self, intent_ref: str) -> Booking | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 INTENT_META_KEY = "therapy_sidecar_intent"
 
@@ -34,6 +36,47 @@ class WPUser:
 
 
 @dataclass(frozen=True)
+class GroupSchedule:
+    """When and where a group's session takes place (optional on a group)."""
+
+    starts_at: datetime  # aware, in ``timezone``
+    timezone: str  # IANA name, e.g. "Asia/Riyadh"
+    duration_minutes: int
+    location: str
+
+    @property
+    def ends_at(self) -> datetime:
+        """Return the end of the session."""
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @classmethod
+    def from_json(cls, data: Any) -> GroupSchedule | None:
+        """Build from the bridge's "schedule" object; None when absent (a group without one)."""
+        if not data:
+            return None
+        zone = str(data.get("timezone") or "UTC")
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown schedule timezone") from exc
+        starts = datetime.fromisoformat(str(data["starts_at"]))
+        starts = starts.replace(tzinfo=tz) if starts.tzinfo is None else starts.astimezone(tz)
+        minutes = int(data.get("duration_minutes") or 60)
+        if minutes <= 0:
+            raise ValueError("duration_minutes must be positive")
+        return cls(starts, zone, minutes, str(data.get("location") or ""))
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the bridge JSON shape (starts_at ISO 8601 with its offset)."""
+        return {
+            "starts_at": self.starts_at.isoformat(),
+            "timezone": self.timezone,
+            "duration_minutes": self.duration_minutes,
+            "location": self.location,
+        }
+
+
+@dataclass(frozen=True)
 class GroupInfo:
     """A bookable therapy group as described by the bridge plugin."""
 
@@ -48,6 +91,7 @@ class GroupInfo:
     registration_url: str
     status_url: str
     thank_you_url: str
+    schedule: GroupSchedule | None = None
 
     @property
     def seats_left(self) -> int:
@@ -70,6 +114,7 @@ class GroupInfo:
             registration_url=str(data["registration_url"]),
             status_url=str(data["status_url"]),
             thank_you_url=str(data["thank_you_url"]),
+            schedule=GroupSchedule.from_json(data.get("schedule")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +131,42 @@ class GroupInfo:
             "registration_url": self.registration_url,
             "status_url": self.status_url,
             "thank_you_url": self.thank_you_url,
+            "schedule": self.schedule.to_json() if self.schedule else None,
+        }
+
+
+@dataclass(frozen=True)
+class PaymentDetails:
+    """What the buyer paid, stored with the booking for the receipt (shortcode and e-mail)."""
+
+    amount: str  # major units as the bridge prints them, e.g. "150.00"
+    currency: str
+    tran_ref: str
+    paid_at: str  # ISO 8601 UTC
+    # The sidecar's signed .ics address; WordPress shows it only when the group has a schedule.
+    calendar_url: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PaymentDetails | None:
+        """Build from a booking object's payment fields; None when the booking has none."""
+        if not data.get("tran_ref"):
+            return None
+        return cls(
+            amount=str(data.get("amount") or ""),
+            currency=str(data.get("currency") or ""),
+            tran_ref=str(data["tran_ref"]),
+            paid_at=str(data.get("paid_at") or ""),
+            calendar_url=str(data.get("calendar_url") or ""),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the flat fields of the booking object and of POST /bookings."""
+        return {
+            "amount": self.amount,
+            "currency": self.currency,
+            "tran_ref": self.tran_ref,
+            "paid_at": self.paid_at,
+            "calendar_url": self.calendar_url,
         }
 
 
@@ -98,6 +179,7 @@ class Booking:
     group_id: int
     user_id: int
     created: bool
+    payment: PaymentDetails | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Booking:
@@ -108,6 +190,7 @@ class Booking:
             group_id=int(data["group_id"]),
             user_id=int(data["user_id"]),
             created=bool(data.get("created", False)),
+            payment=PaymentDetails.from_json(data),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -118,6 +201,7 @@ class Booking:
             "group_id": self.group_id,
             "user_id": self.user_id,
             "created": self.created,
+            **(self.payment.to_json() if self.payment else {}),
         }
 
 

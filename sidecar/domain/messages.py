@@ -301,3 +301,19 @@ ERROR_PAGE_FALLBACK: Final[tuple[str, str, str]] = (
     N_("Something went wrong on our side."),
     N_("Please try again later."),
 )
+
+# --- The receipt (thank-you page, e-mail, calendar link) and the paid buyer who is not logged in --
+
+CALENDAR_NOT_FOUND: Final = N_("We could not find this calendar entry.")
+RECEIPT_TITLE: Final = N_("Your receipt")
+RECEIPT_GROUP: Final = N_("Group: {group}")
+RECEIPT_AMOUNT: Final = N_("Amount paid: {amount} {currency}")
+RECEIPT_REFERENCE: Final = N_("PayTabs reference: {tran_ref}")
+RECEIPT_DATE: Final = N_("Date of payment: {date}")
+RECEIPT_SESSION: Final = N_("Session: {when}")
+RECEIPT_ADD_TO_CALENDAR: Final = N_("Add to calendar")
+# The status page and the thank-you page, to a paid buyer whose browser is not logged in (another
+# device, or the one-time login link spent): no personal data, two ways in.
+REGISTERED_LOG_IN: Final = N_("You are registered. Log in to see your receipt and your group.")
+REGISTERED_LOG_IN_LINK: Final = N_("Log in")
+REGISTERED_SET_PASSWORD_LINK: Final = N_("Set or reset your password")

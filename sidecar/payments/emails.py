@@ -5,6 +5,7 @@ from __future__ import annotations
 from sidecar.core.container import Services
 from sidecar.domain.money import from_minor
 from sidecar.domain.states import State
+from sidecar.payments.receipt import receipt_data
 from sidecar.store import repository as repo
 from sidecar.store.repository import Job
 
@@ -26,7 +27,8 @@ def run_emails(services: Services, job: Job) -> str:
                 template="booking_confirmed",
                 intent_ref=intent.ref,
                 user_id=intent.wp_user_id,
-                data=data,
+                # The receipt: amount, currency, PayTabs reference, paid_at and the calendar link.
+                data={**data, **receipt_data(services.settings, intent)},
             )
         sent = "fulfilled_mails"
     elif intent.state == State.REFUNDED and intent.cancel_refund_minor is not None:

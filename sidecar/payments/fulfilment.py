@@ -16,6 +16,7 @@ from sidecar.domain.states import Event, is_allowed
 from sidecar.jobs.kinds import JobKind
 from sidecar.jobs.outbox import GiveUp, IntentMovedOn, Retry, crash_point, enqueue, hold_lease
 from sidecar.payments.attention import park_for_operator
+from sidecar.payments.receipt import payment_details
 from sidecar.store import repository as repo
 from sidecar.store.repository import Intent, Job
 from sidecar.store.transitions import apply_event
@@ -164,7 +165,11 @@ def _book(services: Services, intent: Intent) -> Intent:
         raise AssertionError(f"intent {intent.ref} has no WordPress user to book")
     try:
         booking = services.wordpress.book_session(
-            intent_ref=intent.ref, group_id=intent.group_id, user_id=intent.wp_user_id
+            intent_ref=intent.ref,
+            group_id=intent.group_id,
+            user_id=intent.wp_user_id,
+            # Stored with the booking: the thank-you page's receipt reads it from WordPress.
+            payment=payment_details(services.settings, intent),
         )
     except (
         wp_errors.GroupFull,

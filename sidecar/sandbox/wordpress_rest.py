@@ -19,7 +19,7 @@ from sidecar.sandbox.wordpress_login import spent_grant_redirect
 from wp_bridge.errors import PERMANENT_SERVER_CODES, WPBridgeError, WPConnectionError
 from wp_bridge.fake import FakeWordPress
 from wp_bridge.fake.records import UserRecord
-from wp_bridge.models import INTENT_META_KEY
+from wp_bridge.models import INTENT_META_KEY, PaymentDetails
 from wp_bridge.tokens import InvalidToken, sign_token, verify_token
 
 AUTH_COOKIE = "wordpress_logged_in_sandbox"
@@ -273,6 +273,7 @@ class RestApi:
             intent_ref=str(params.get("intent_ref") or ""),
             group_id=_int_arg(params, "group_id", 0, 1, 2**31),
             user_id=_int_arg(params, "user_id", 0, 1, 2**31),
+            payment=PaymentDetails.from_json(params),
         )
         response = jsonify(booking.to_json())
         response.status_code = 201 if booking.created else 200

@@ -282,6 +282,7 @@ class TestBridge:
             "registration_url": f"http://localhost/therapy-registration/?group={group.id}",
             "status_url": "http://localhost/therapy-registration-status/",
             "thank_you_url": "http://localhost/thank-you/",
+            "schedule": None,  # a group without a session time
         }
 
     def test_unknown_group_is_404(self, browser: FlaskClient) -> None:

@@ -15,7 +15,7 @@ from wp_bridge import retry
 from wp_bridge.errors import WPBridgeError
 from wp_bridge.fake.wordpress import FakeWordPress
 from wp_bridge.interface import WordPress
-from wp_bridge.models import Booking, GroupInfo, RestIndex, WPUser
+from wp_bridge.models import Booking, GroupInfo, PaymentDetails, RestIndex, WPUser
 
 T = TypeVar("T")
 
@@ -94,11 +94,18 @@ class FakeWordPressClient(WordPress):
         """Return the therapy group with seats and page URLs; raise GroupNotFound (read-only)."""
         return self._call(lambda: self.fake.get_group(group_id))
 
-    def book_session(self, *, intent_ref: str, group_id: int, user_id: int) -> Booking:
-        """Take a seat for user_id; idempotent by intent_ref (a repeat has created=False)."""
+    def book_session(
+        self,
+        *,
+        intent_ref: str,
+        group_id: int,
+        user_id: int,
+        payment: PaymentDetails | None = None,
+    ) -> Booking:
+        """Take a seat for user_id, stored with what was paid; idempotent by intent_ref."""
         return self._call(
             lambda: self.fake.book_session(
-                intent_ref=intent_ref, group_id=group_id, user_id=user_id
+                intent_ref=intent_ref, group_id=group_id, user_id=user_id, payment=payment
             )
         )
 

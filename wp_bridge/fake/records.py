@@ -17,7 +17,7 @@ from wp_bridge.errors import (
     WPBadRequest,
     WPServerError,
 )
-from wp_bridge.models import GroupInfo, WPUser
+from wp_bridge.models import GroupInfo, GroupSchedule, WPUser
 
 EMAIL_TEMPLATES = frozenset({"new_user", "booking_confirmed", "refunded", "cancelled", "alert"})
 # validate_username(): what sanitize_user(..., strict=true) leaves untouched.
@@ -64,6 +64,7 @@ class GroupRecord:
     capacity: int
     open: bool
     bp_group_id: int
+    schedule: GroupSchedule | None = None
 
     def info(self, seats_taken: int, site_url: str) -> GroupInfo:
         """Return what the bridge's GET /groups/<id> says about this group."""
@@ -79,6 +80,7 @@ class GroupRecord:
             registration_url=f"{site_url}/therapy-registration/?group={self.id}",
             status_url=f"{site_url}/therapy-registration-status/",
             thank_you_url=f"{site_url}/thank-you/",
+            schedule=self.schedule,
         )
 
 

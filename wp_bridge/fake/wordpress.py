@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +38,7 @@ from wp_bridge.fake.records import (
     invalid_param,
     mail_recipient,
 )
-from wp_bridge.models import Booking, GroupInfo, WPUser
+from wp_bridge.models import Booking, GroupInfo, GroupSchedule, PaymentDetails, WPUser
 
 
 class FakeWordPress:
@@ -203,6 +204,7 @@ class FakeWordPress:
         currency: str = "SAR",
         open: bool = True,
         seats_taken: int = 0,
+        schedule: GroupSchedule | None = None,
     ) -> GroupInfo:
         """Create a therapy group and its BuddyPress group (the admin is its group admin).
 
@@ -213,7 +215,7 @@ class FakeWordPress:
             # then fails loudly instead of hitting another object by accident.
             group_id, bp_group_id = next(self._ids), next(self._ids)
             self._groups[group_id] = GroupRecord(
-                group_id, name, Decimal(price), currency, capacity, open, bp_group_id
+                group_id, name, Decimal(price), currency, capacity, open, bp_group_id, schedule
             )
             admin = BPMember(self.admin.id, is_admin=True, modified=int(self.clock()))
             self._bp_groups[bp_group_id] = {self.admin.id: admin}
@@ -227,6 +229,11 @@ class FakeWordPress:
         with self._lock:
             ids = sorted(self._groups)
         return [self._group_info(gid, (site_url or self.site_url).rstrip("/")) for gid in ids]
+
+    def set_group_schedule(self, group_id: int, schedule: GroupSchedule | None) -> None:
+        """Give a group a session time and place (None: no schedule)."""
+        with self._lock:
+            self._groups[int(group_id)].schedule = schedule
 
     def set_group_open(self, group_id: int, is_open: bool) -> None:
         """Open or close registrations for a group."""
@@ -248,10 +255,18 @@ class FakeWordPress:
             taken = sum(1 for b in self._bookings.values() if b.group_id == group_id)
         return group.info(taken, site_url)
 
-    def book_session(self, *, intent_ref: str, group_id: int, user_id: int) -> Booking:
-        """Take a seat; idempotent by intent_ref; capacity checked under the lock."""
+    def book_session(
+        self,
+        *,
+        intent_ref: str,
+        group_id: int,
+        user_id: int,
+        payment: PaymentDetails | None = None,
+    ) -> Booking:
+        """Take a seat, stored with what was paid; idempotent by intent_ref; capacity locked."""
         self._gate()
-        self._log("book_session", intent_ref=intent_ref, group_id=group_id, user_id=user_id)
+        paid = payment.to_json() if payment else {}
+        self._log("book_session", intent_ref=intent_ref, group_id=group_id, user_id=user_id, **paid)
         if not intent_ref:
             raise invalid_param(
                 "intent_ref", "rest_invalid_param", "An intent reference is needed."
@@ -259,7 +274,7 @@ class FakeWordPress:
         with self._lock:
             existing = self._bookings.get(intent_ref)
             if existing is not None:
-                return Booking(existing.id, intent_ref, existing.group_id, existing.user_id, False)
+                return replace(existing, created=False)
             info = self._group_info(int(group_id), self.site_url)
             if int(user_id) not in self._users:
                 message = "Unknown user."
@@ -275,7 +290,7 @@ class FakeWordPress:
             if info.seats_taken >= info.capacity:
                 message = "This group is full."
                 raise GroupFull(message, http_status=409, code="therapy_group_full")
-            booking = Booking(next(self._ids), intent_ref, info.id, int(user_id), True)
+            booking = Booking(next(self._ids), intent_ref, info.id, int(user_id), True, payment)
             self._bookings[intent_ref] = booking
             return booking
 

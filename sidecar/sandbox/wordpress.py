@@ -20,6 +20,7 @@ from markupsafe import Markup
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response as BaseResponse
 
+from sidecar.payments.drafts import DRAFT_COOKIE, open_draft
 from sidecar.sandbox import wordpress_pages as pages
 from sidecar.sandbox.wordpress_copy import BACK_TEXT, STATUS_TEXTS
 from sidecar.sandbox.wordpress_login import add_login_form
@@ -110,6 +111,13 @@ def _registration_page(fake: FakeWordPress, api: RestApi, checkout_url: str, sec
     groups = fake.groups(site_url=site_url())
     selected = next((g for g in groups if str(g.id) == request.args.get("group", "")), None)
     record = fake.user_record(api.logged_in_user_id())
+    # The sidecar's draft of this form (the plugin's draft.php): ignored when it is for a group
+    # other than the one asked for; it chooses the group when none is.
+    draft = open_draft(request.cookies.get(DRAFT_COOKIE), [secret], fake.clock())
+    if draft is not None and selected is not None and draft.group_id != selected.id:
+        draft = None
+    if draft is not None and selected is None:
+        selected = next((g for g in groups if g.id == draft.group_id), None)
     token = issue_form_token(
         uid=record.id if record else 0,
         email=record.email if record else "",
@@ -125,6 +133,7 @@ def _registration_page(fake: FakeWordPress, api: RestApi, checkout_url: str, sec
         user=record,
         error=request.args.get("error"),
         field=request.args.get("field"),
+        draft=draft.fields if draft is not None else {},
     )
 
 

@@ -157,7 +157,7 @@ def group_list(groups: list[GroupInfo], chosen: GroupInfo | None = None) -> Mark
 
 
 def _input(name: str, kind: str, value: str, extra: Markup, field: str | None) -> Markup:
-    invalid = Markup(" aria-invalid='true'") if name == field else Markup("")
+    invalid = Markup(" aria-invalid='true' autofocus") if name == field else Markup("")
     label = LONG_LABELS.get(name) or FIELD_LABELS[name]
     return Markup(
         "<p class='therapy-sidecar-field therapy-sidecar-field--{0}'><label for='tps-{0}'>{1}</label> "
@@ -165,10 +165,12 @@ def _input(name: str, kind: str, value: str, extra: Markup, field: str | None) -
     ).format(name, label, kind, value, extra, invalid)
 
 
-def _person_fields(user: UserRecord | None, field: str | None) -> Markup:
-    values = {}
+def _person_fields(user: UserRecord | None, field: str | None, draft: dict[str, str]) -> Markup:
+    values = dict(draft)  # what the buyer typed before the sidecar sent the form back
     if user is not None:  # the sidecar takes a logged-in buyer's e-mail from the form token
-        values = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+        account = {"first_name": user.first_name, "last_name": user.last_name}
+        values = account | values | {"email": user.email}
+    country = values.get("country") if values.get("country") in COUNTRIES else "SA"
     readonly = Markup(" readonly") if user else Markup("")
     parts = [
         _input(
@@ -178,15 +180,16 @@ def _person_fields(user: UserRecord | None, field: str | None) -> Markup:
     ]
     options = Markup("").join(
         Markup("<option value='{}'{}>{}</option>").format(
-            code, Markup(" selected") if code == "SA" else "", name
+            code, Markup(" selected") if code == country else "", name
         )
         for code, name in COUNTRIES.items()
     )
+    invalid = Markup(" aria-invalid='true' autofocus") if field == "country" else Markup("")
     parts.append(
         Markup(
             "<p class='therapy-sidecar-field--country'><label for='tps-country'>Country</label> "
-            "<select id='tps-country' name='country' required>{}</select></p>"
-        ).format(options)
+            "<select id='tps-country' name='country' required{}>{}</select></p>"
+        ).format(invalid, options)
     )
     if user is None:  # a logged-in buyer already has a password
         parts.append(_input("password", "password", "", Markup(" minlength='8'"), field))
@@ -205,7 +208,7 @@ def _group_select(groups: list[GroupInfo], selected: GroupInfo | None, field: st
         )
         for g in groups
     )
-    invalid = Markup(" aria-invalid='true'") if field == "group_id" else Markup("")
+    invalid = Markup(" aria-invalid='true' autofocus") if field == "group_id" else Markup("")
     return Markup(
         "<p class='therapy-sidecar-form__group'><label for='tps-group'>Group</label> "
         "<select id='tps-group' name='group_id' required{}>{}</select></p>"
@@ -222,6 +225,7 @@ def registration_page(
     user: UserRecord | None,
     error: str | None,
     field: str | None,
+    draft: dict[str, str] | None = None,
 ) -> str:
     """Render the groups and the checkout form that posts to the sidecar (the shortcode form)."""
     top = notice(error_message(error, field), "error") if error else Markup("")
@@ -232,7 +236,9 @@ def registration_page(
     form = Markup(
         "<h2>Register</h2><form class='therapy-sidecar-form' method='post' action='{}' "
         "accept-charset='UTF-8'>{}<input type='hidden' name='idempotency_key' value='{}'>"
-        "<input type='hidden' name='form_token' value='{}'>{}"
+        "<input type='hidden' name='form_token' value='{}'>"
+        # Where the sidecar sends a refused form back (a cross-site Referer is only the origin).
+        "<input type='hidden' name='form_url' value='{}'>{}"
         # The plugin's button names the price of its one group; here the select names each price.
         "<p class='therapy-sidecar-form__submit'><button type='submit'>Continue to payment</button>"
         "</p></form>"
@@ -241,7 +247,8 @@ def registration_page(
         _group_select(groups, selected, field),
         idempotency_key,
         form_token,
-        _person_fields(user, field),
+        _form_url(groups, selected),
+        _person_fields(user, field, draft or {}),
     )
     body = top + Markup("<h2>Groups</h2>") + group_list(groups, selected) + form
     return page("Therapy group registration", body, who=user.email if user else "")
@@ -264,6 +271,11 @@ def known_email_links(back: str) -> Markup:
         "<p class='therapy-sidecar-notice__actions'><a class='therapy-sidecar-login' href='{}'>{}</a>"
         " · <span class='therapy-sidecar-lostpassword'>{}</span></p>"
     ).format(login, LOG_IN_TEXT, RESET_LINK_TEXT)
+
+
+# The status page's long poll (wait, s) and its fallbacks (ms): as the plugin's, but the demo
+# polls a little faster when the sidecar cannot hold a request. Tests may slow the fallback down.
+STATUS_TIMING: dict[str, int] = {"wait": 25, "interval": 1000, "retryMs": 1000}
 
 
 def status_page(
@@ -293,7 +305,7 @@ def status_page(
         back_url,
         BACK_TEXT,
     )
-    config = {"statusUrl": status_url, "interval": 1000, "maxWaitMs": 15 * 60 * 1000}
+    config: dict[str, Any] = {"statusUrl": status_url, **STATUS_TIMING, "maxWaitMs": 15 * 60 * 1000}
     # A buyer logged in already goes to the thank-you page, never through a spent login link.
     config.update(failed=failed, texts=STATUS_TEXTS, bad=list(BAD_STATES), loggedIn=bool(who))
     body += _script(config)

@@ -1,0 +1,98 @@
+"""Every refusal of the form sends the buyer back with the draft cookie, and no personal data in
+the URL; a checkout that reaches PayTabs clears the draft."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+
+from sidecar.payments.drafts import DRAFT_COOKIE, DRAFT_SECONDS, open_draft
+
+PERSONAL = {
+    "first_name": "Zainab",
+    "last_name": "Qasimi",
+    "email": "zainab.qasimi@example.com",
+    "phone": "+966511122233",
+    "street1": "Olaya Street 14",
+    "city": "Jeddah",
+}
+REFUSALS = [
+    ({"phone": "12"}, "invalid_phone", "phone"),
+    ({"email": "nope"}, "invalid_email", "email"),
+    ({"first_name": ""}, "missing_field", "first_name"),
+    ({"country": "Arabia"}, "invalid_country", "country"),
+    ({"password": "short"}, "invalid_password", "password"),
+    ({"idempotency_key": "x"}, "invalid_form", "idempotency_key"),
+    ({"form_token": "forged.token"}, "form_expired", "form_token"),
+    ({"group_id": "999999"}, "group_not_found", "group_id"),
+]
+
+
+def draft_cookie(response: Any) -> Any:
+    for header in response.headers.getlist("Set-Cookie"):
+        cookie = SimpleCookie(header)
+        if DRAFT_COOKIE in cookie:
+            return cookie[DRAFT_COOKIE]
+    return None
+
+
+def assert_no_personal_data(location: str) -> None:
+    text = unquote(location).lower()
+    for value in PERSONAL.values():
+        assert value.lower() not in text
+
+
+@pytest.mark.parametrize(("fields", "code", "field"), REFUSALS)
+def test_refusal_sets_the_draft_and_keeps_the_url_clean(
+    stack: Any, fields: dict[str, str], code: str, field: str
+) -> None:
+    form = stack.form(**(PERSONAL | {"password": "a good long password"} | fields))
+    response = stack.checkout(form)
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert parse_qs(urlsplit(location).query) == {"error": [code], "field": [field]}
+    assert_no_personal_data(location)
+    cookie = draft_cookie(response)
+    assert cookie is not None
+    assert cookie["max-age"] == str(DRAFT_SECONDS) and cookie["path"] == "/"
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and not cookie["secure"]
+    assert "Zainab" not in cookie.value and "example.com" not in cookie.value
+    draft = open_draft(cookie.value, [stack.shared_secret], stack.clock())
+    assert draft is not None
+    assert draft.group_id == int(form["group_id"])
+    for name in ("last_name", "street1", "city"):
+        assert draft.fields[name] == form[name]
+    assert "password" not in draft.fields
+
+
+def test_refusal_of_a_known_email_and_a_full_group_set_the_draft(stack: Any) -> None:
+    stack.wp.add_user(username="zainab", email=PERSONAL["email"])
+    response = stack.checkout(stack.form(**PERSONAL))
+    assert parse_qs(urlsplit(response.headers["Location"]).query)["error"] == ["account_exists"]
+    assert_no_personal_data(response.headers["Location"])
+    assert draft_cookie(response) is not None
+
+    stack.start(group_id=stack.small_group.id)
+    other = PERSONAL | {"email": "z@example.com"}
+    response = stack.checkout(stack.form(group_id=stack.small_group.id, **other))
+    assert parse_qs(urlsplit(response.headers["Location"]).query)["error"] == ["group_full"]
+    draft = open_draft(draft_cookie(response).value, [stack.shared_secret], stack.clock())
+    assert draft is not None and draft.group_id == stack.small_group.id
+    assert draft.fields["phone"] == PERSONAL["phone"]
+
+
+def test_checkout_reaching_paytabs_clears_the_draft(stack: Any) -> None:
+    refused = stack.checkout(stack.form(**PERSONAL | {"phone": "12"}))
+    stack.client.set_cookie(DRAFT_COOKIE, draft_cookie(refused).value, domain="localhost")
+    response = stack.checkout(stack.form(**PERSONAL))
+    assert response.status_code == 303
+    cleared = draft_cookie(response)
+    assert cleared is not None and cleared.value == "" and cleared["path"] == "/"
+
+
+def test_refusal_answered_as_json_sets_no_draft(stack: Any) -> None:
+    response = stack.checkout(stack.form(phone="12"), headers={"Accept": "application/json"})
+    assert response.status_code == 422 and draft_cookie(response) is None

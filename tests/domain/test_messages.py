@@ -1,7 +1,9 @@
 """The buyer's sentences: the catalogue and the bridge plugin's copies say the same.
 
-The plugin's sentences are read from shortcodes.php, form.php and status.php as text (its
-form_error_message() switch, the status page's arrays and notices), so the test needs no PHP. The
+The plugin's sentences are read from shortcodes.php, form.php and status.php as text: the English
+literals of their __( '...', 'therapy-sidecar' ) calls (its form_error_message() switch, the status
+page's arrays and notices), so the test needs no PHP. Where the sidecar's Arabic catalogue and the
+plugin's both translate a sentence, the two translations must agree too. The
 Python side's refusals are read from the source: every CheckoutRejected code the sidecar can send back to the form must have a
 sentence of its own in the plugin, and its sentence must come from the catalogue.
 """
@@ -13,6 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
 from sidecar.domain import messages
 from sidecar.domain.messages import (
@@ -31,6 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "wp_bridge" / "wordpress" / "therapy-sidecar-bridge"
 SHORTCODES = [PLUGIN / name for name in ("shortcodes.php", "form.php", "status.php")]
 PHP_STRING = r"'((?:[^'\\]|\\.)*)'"
+DOMAIN = "therapy-sidecar"
+# A literal translated in the plugin's text domain: __( 'English', 'therapy-sidecar' ).
+TRANSLATED = rf"__\( {PHP_STRING}, '{DOMAIN}' \)"
 
 
 def php_source() -> str:
@@ -53,50 +59,58 @@ def php_form_errors() -> dict[str, dict[str, str]]:
     """Read form_error_message(): each code's sentences, by field ('' = no field, '{label}')."""
     found: dict[str, dict[str, str]] = {}
     pending: list[str] = []
-    for line in php_function("form_error_message").splitlines():
-        line = line.strip()
-        if case := re.fullmatch(r"case '(\w+)':", line):
+    block: list[str] = []
+    for raw in php_function("form_error_message").splitlines():
+        line = raw.strip()
+        case = re.fullmatch(r"case '(\w+)':", line)
+        if (case or line.startswith("default:")) and block:
+            sentences = php_case_sentences("\n".join(block))
+            found.update(dict.fromkeys(pending, sentences))
+            pending, block = [], []
+        if case:
             pending.append(case.group(1))
         elif line.startswith("default:"):
             pending.append("*default*")
-        elif line.startswith("return "):
-            sentences = php_return_sentences(line)
-            for code in pending:
-                found[code] = sentences
-            pending = []
+        elif pending:
+            block.append(line)
+    found.update(dict.fromkeys(pending, php_case_sentences("\n".join(block))))
     return found
 
 
-def php_return_sentences(line: str) -> dict[str, str]:
-    """Read the sentences of one ``return ...;`` of form_error_message(), by field."""
-    labelled = re.fullmatch(
-        rf"return '' !== \$label \? sprintf\( {PHP_STRING}, \$label \) : {PHP_STRING};", line
-    )
+def php_case_sentences(block: str) -> dict[str, str]:
+    """Read the sentences of one case of form_error_message(), by field; each one in __()."""
+    returns = re.findall(r"\breturn\b", block)
+    labelled = re.search(rf"sprintf\( {TRANSLATED}, \$label \)\s*: {TRANSLATED};", block)
     if labelled:
+        assert len(returns) == 1, block
         return {
             "{label}": unquote(labelled.group(1)).replace("%s", "{label}"),
             "": unquote(labelled.group(2)),
         }
-    by_field = re.findall(rf"'(\w+)' === \$field \? {PHP_STRING}", line)
-    if by_field:
-        fallback = re.search(rf": {PHP_STRING} \)* ?;$", line)
-        assert fallback, line
-        sentences = {field: unquote(sentence) for field, sentence in by_field}
-        return {**sentences, "": unquote(fallback.group(1))}
-    plain = re.fullmatch(rf"return (?:__\( )?{PHP_STRING}(?:, 'therapy-sidecar' \))?;", line)
-    assert plain, f"a return form_error_message() does not show this test: {line}"
-    return {"": unquote(plain.group(1))}
+    by_field = re.findall(rf"'(\w+)' === \$field \) \{{\s*return {TRANSLATED};", block)
+    plain = re.findall(rf"return {TRANSLATED};", block)
+    assert len(plain) == len(returns), f"a return of form_error_message() without __(): {block}"
+    sentences = {field: unquote(sentence) for field, sentence in by_field}
+    return {**sentences, "": unquote(plain[-1])}
 
 
 def php_array_entries(function: str) -> dict[str, str]:
-    """Read the ``'key' => 'sentence'`` entries of a PHP function."""
-    pairs = re.findall(rf"'(\w+)'\s*=>\s*{PHP_STRING}", php_function(function))
+    """Read the ``'key' => __( 'sentence', 'therapy-sidecar' )`` entries of a PHP function."""
+    pairs = re.findall(rf"'(\w+)'\s*=>\s*{TRANSLATED}", php_function(function))
     return {key: unquote(value) for key, value in pairs}
 
 
 def php_notices() -> list[str]:
-    """Read every literal sentence the plugin shows in a notice box."""
-    return [unquote(s) for s in re.findall(rf"notice_html\( {PHP_STRING}", php_source())]
+    """Read every literal sentence the plugin shows in a notice box (each one in __())."""
+    return [unquote(s) for s in re.findall(rf"notice_html\( {TRANSLATED}", php_source())]
+
+
+def php_translated() -> set[str]:
+    """Every English sentence of the shortcode files' __() and esc_html__() calls."""
+    calls = re.findall(
+        rf"\b(?:__|esc_html__|esc_attr__)\( {PHP_STRING}, '{DOMAIN}' \)", php_source()
+    )
+    return {unquote(sentence) for sentence in calls}
 
 
 def rejections() -> list[tuple[str, ast.Call]]:
@@ -185,7 +199,7 @@ def test_the_status_page_texts_are_the_catalogues() -> None:
     ],
 )
 def test_the_plugin_has_the_catalogues_status_and_form_sentences(sentence: str) -> None:
-    assert f"'{sentence}'" in php_source() or f">{sentence}<" in php_source()
+    assert sentence in php_translated()
 
 
 def test_every_notice_of_the_plugin_is_in_the_catalogue() -> None:
@@ -195,6 +209,11 @@ def test_every_notice_of_the_plugin_is_in_the_catalogue() -> None:
         messages.FORM_NOT_AVAILABLE,
     }
     assert php_notices() and [s for s in php_notices() if s not in known] == []
+
+
+def test_every_notice_of_the_plugin_is_translated() -> None:
+    untranslated = re.findall(rf"notice_html\( {PHP_STRING}", php_source())
+    assert php_notices() and untranslated == []
 
 
 @pytest.mark.parametrize(
@@ -245,3 +264,59 @@ def test_no_sentence_is_empty_or_glued_with_a_stray_space() -> None:
     texts.extend(FIELD_ERRORS.values())
     texts.extend(ADDRESS_ERRORS.values())
     assert all(text and text == text.strip() and "  " not in text for text in texts)
+
+
+SIDECAR_PO = ROOT / "sidecar" / "translations" / "{locale}" / "LC_MESSAGES" / "messages.po"
+PLUGIN_PO = PLUGIN / "languages" / "therapy-sidecar-{locale}.po"
+# A placeholder of either side: the sidecar's {label}, the plugin's %s, %d or %1$s.
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}|%(?:\d+\$)?[sdf]")
+
+
+def translations(path: Path) -> dict[str, str]:
+    """Read a .po file: each translated msgid's msgstr, placeholders written as §."""
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    return {
+        PLACEHOLDER.sub("§", message.id): PLACEHOLDER.sub("§", message.string)
+        for message in catalog
+        if isinstance(message.id, str) and message.id and isinstance(message.string, str)
+        if message.string and not message.fuzzy
+    }
+
+
+def shared_sentences() -> list[str]:
+    """The English sentences that both the sidecar's catalogue and the plugin's form or status say."""
+    sidecar = {
+        *FORM_ERRORS.values(),
+        *FIELD_ERRORS.values(),
+        *ADDRESS_ERRORS.values(),
+        *FIELD_LABELS.values(),
+        *STATUS_TEXTS.values(),
+        *PAYMENT_FAILED.values(),
+        messages.STATUS_PLACEHOLDER,
+        messages.BACK_TO_REGISTRATION,
+        messages.NO_REGISTRATION_ON_PAGE,
+        messages.FORM_NOT_AVAILABLE,
+    }
+    plugin = {PLACEHOLDER.sub("§", sentence) for sentence in php_translated()}
+    return sorted({PLACEHOLDER.sub("§", s) for s in sidecar} & plugin)
+
+
+def test_the_plugin_and_the_sidecar_share_their_form_and_status_sentences() -> None:
+    # Guards the comparison below: the English copies are the same sentences on both sides.
+    assert len(shared_sentences()) > 40
+
+
+@pytest.mark.parametrize("locale", ["ar"])
+def test_the_plugin_and_the_sidecar_translate_their_shared_sentences_alike(locale: str) -> None:
+    sidecar_po = Path(str(SIDECAR_PO).format(locale=locale))
+    if not sidecar_po.exists():
+        return  # The sidecar's catalogue of this language is not written yet: nothing to agree with.
+    sidecar = translations(sidecar_po)
+    plugin = translations(Path(str(PLUGIN_PO).format(locale=locale)))
+    differ = {
+        sentence: (sidecar[sentence], plugin.get(sentence))
+        for sentence in shared_sentences()
+        if sentence in sidecar and sidecar[sentence] != plugin.get(sentence)
+    }
+    assert differ == {}

@@ -33,9 +33,70 @@ function format_booking( $row ): array {
 		'id'         => (int) $row['id'],
 		'intent_ref' => (string) $row['intent_ref'],
 		'group_id'   => (int) $row['group_id'],
-		'user_id'    => (int) $row['user_id'],
-		'created_at' => db_time_to_iso( $row['created_at'] ?? null ),
+		'user_id'      => (int) $row['user_id'],
+		'created_at'   => db_time_to_iso( $row['created_at'] ?? null ),
+		// What was paid, as the sidecar sent it (empty for a booking made before schema 2).
+		'amount'       => (string) ( $row['amount'] ?? '' ),
+		'currency'     => (string) ( $row['currency'] ?? '' ),
+		'tran_ref'     => (string) ( $row['tran_ref'] ?? '' ),
+		'paid_at'      => db_time_to_iso( $row['paid_at'] ?? null ),
+		'calendar_url' => (string) ( $row['calendar_url'] ?? '' ),
 	);
+}
+
+/**
+ * The payment columns of a booking from the sidecar's POST /bookings fields (validated by the
+ * route's schema); an absent field stays empty.
+ *
+ * @param array<string, mixed> $payment amount, currency, tran_ref, paid_at (ISO 8601), calendar_url.
+ * @return array<string, string|null>
+ */
+function payment_columns( array $payment ): array {
+	$paid = isset( $payment['paid_at'] ) && is_string( $payment['paid_at'] ) ? strtotime( $payment['paid_at'] ) : false;
+	$text = static function ( string $key, int $max ) use ( $payment ): string {
+		return isset( $payment[ $key ] ) && is_scalar( $payment[ $key ] ) ? substr( (string) $payment[ $key ], 0, $max ) : '';
+	};
+	return array(
+		'amount'       => $text( 'amount', 32 ),
+		'currency'     => $text( 'currency', 3 ),
+		'tran_ref'     => $text( 'tran_ref', 64 ),
+		'paid_at'      => false !== $paid ? gmdate( 'Y-m-d H:i:s', $paid ) : null,
+		'calendar_url' => esc_url_raw( $text( 'calendar_url', 500 ), array( 'http', 'https' ) ),
+	);
+}
+
+/**
+ * A repeated booking call fills in payment details its row lacks (a row made before schema 2, or
+ * by a caller that sent none); never overwrites what is stored.
+ *
+ * @param array<string, mixed> $booking Formatted booking.
+ * @param array<string, mixed> $payment POST /bookings payment fields.
+ * @return array<string, mixed> The booking as stored now.
+ */
+function fill_missing_payment( array $booking, array $payment ): array {
+	global $wpdb;
+	$columns = payment_columns( $payment );
+	if ( '' !== $booking['tran_ref'] || '' === $columns['tran_ref'] ) {
+		return $booking;
+	}
+	$wpdb->update( table( 'bookings' ), $columns, array( 'intent_ref' => $booking['intent_ref'] ) );
+	return find_booking_by_ref( (string) $booking['intent_ref'] ) ?? $booking;
+}
+
+/**
+ * The user's most recent booking, or null.
+ *
+ * @return array<string, mixed>|null
+ */
+function latest_booking_of_user( int $user_id ): ?array {
+	global $wpdb;
+	if ( $user_id <= 0 || ! ensure_schema() ) {
+		return null;
+	}
+	$row = $wpdb->get_row(
+		$wpdb->prepare( 'SELECT * FROM ' . table( 'bookings' ) . ' WHERE user_id = %d ORDER BY id DESC LIMIT 1', $user_id ) // Only the table name is concatenated (from table()); values go through prepare().
+	);
+	return $row ? format_booking( $row ) : null;
 }
 
 /**
@@ -96,11 +157,12 @@ function group_lock_name( int $group_id ): string {
 }
 
 /**
- * Books a seat for a paid intent.
+ * Books a seat for a paid intent, with what was paid (for the receipt).
  *
+ * @param array<string, mixed> $payment amount, currency, tran_ref, paid_at, calendar_url (optional).
  * @return array{booking: array<string, mixed>, created: bool}|\WP_Error
  */
-function create_booking( string $intent_ref, int $group_id, int $user_id ) {
+function create_booking( string $intent_ref, int $group_id, int $user_id, array $payment = array() ) {
 	global $wpdb;
 	if ( ! ensure_schema() ) {
 		return schema_error();
@@ -110,7 +172,7 @@ function create_booking( string $intent_ref, int $group_id, int $user_id ) {
 	$existing = find_booking_by_ref( $intent_ref );
 	if ( $existing ) {
 		return array(
-			'booking' => $existing,
+			'booking' => fill_missing_payment( $existing, $payment ),
 			'created' => false,
 		);
 	}
@@ -167,8 +229,8 @@ function create_booking( string $intent_ref, int $group_id, int $user_id ) {
 				'group_id'   => $group_id,
 				'user_id'    => $user_id,
 				'created_at' => db_now(),
-			),
-			array( '%s', '%d', '%d', '%s' )
+			) + payment_columns( $payment ),
+			array( '%s', '%d', '%d', '%s', '%s', '%s', '%s', '%s', '%s' )
 		);
 		if ( false === $inserted ) {
 			$existing = find_booking_by_ref( $intent_ref ); // Lost a race on the same intent_ref.

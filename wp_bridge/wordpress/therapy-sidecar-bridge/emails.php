@@ -76,7 +76,13 @@ function send_template_email( array $args ) {
 		}
 		$recipient = (string) $user->user_email;
 	} else {
-		$mail = build_mail( $template, $args, $context );
+		// In the buyer's language, whatever the site's (the staff's alert: the site's language).
+		$mail = in_locale(
+			mail_locale( $template, $args, $user ?: null ),
+			static function () use ( $template, $args, $context ) {
+				return build_mail( $template, $args, $context );
+			}
+		);
 		if ( is_wp_error( $mail ) ) {
 			return $mail;
 		}
@@ -117,6 +123,23 @@ function send_template_email( array $args ) {
 }
 
 /**
+ * The WordPress locale an e-mail is written in: the one the sidecar asks for (locale "ar", "en"),
+ * else the user's, else the site's. The alert goes to the site's staff: the site's.
+ *
+ * @param array<string, mixed> $args Request arguments (locale).
+ */
+function mail_locale( string $template, array $args, ?\WP_User $user ): string {
+	if ( 'alert' === $template ) {
+		return get_locale();
+	}
+	$asked = wp_locale_for( is_string( $args['locale'] ?? null ) ? $args['locale'] : '' );
+	if ( '' !== $asked ) {
+		return $asked;
+	}
+	return $user ? get_user_locale( $user ) : get_locale();
+}
+
+/**
  * wp_new_user_notification() returns nothing; watch wp_mail for a failure while it runs.
  */
 function send_new_user_notification( int $user_id ): bool {
@@ -153,8 +176,11 @@ function build_mail( string $template, array $args, array $context ) {
 	$user  = $context['user'];
 	$data  = $context['data'];
 	$group = $context['group'];
-	$name  = $group['name'] ?? ( isset( $data['group_name'] ) ? (string) $data['group_name'] : 'your therapy group' );
-	$hello = ( $user && '' !== trim( (string) $user->first_name ) ) ? sprintf( 'Hello %s,', $user->first_name ) : 'Hello,';
+	$name  = $group['name'] ?? ( isset( $data['group_name'] ) ? (string) $data['group_name'] : __( 'your therapy group', 'therapy-sidecar' ) );
+	$hello = ( $user && '' !== trim( (string) $user->first_name ) )
+		/* translators: %s: the buyer's first name. */
+		? sprintf( __( 'Hello %s,', 'therapy-sidecar' ), $user->first_name )
+		: __( 'Hello,', 'therapy-sidecar' );
 
 	if ( 'alert' === $template ) {
 		$to = (string) get_option( 'admin_email' );
@@ -173,34 +199,47 @@ function build_mail( string $template, array $args, array $context ) {
 	$ref = $context['intent_ref'];
 	switch ( $template ) {
 		case 'booking_confirmed':
-			$subject = sprintf( '[%s] Your place in %s is confirmed', $site, $name );
+			/* translators: 1: site name, 2: therapy group name. */
+			$subject = sprintf( __( '[%1$s] Your place in %2$s is confirmed', 'therapy-sidecar' ), $site, $name );
 			$lines   = array(
 				$hello,
 				'',
-				sprintf( 'Thank you for your payment. Your place in %s is confirmed.', $name ),
+				/* translators: %s: therapy group name. */
+				sprintf( __( 'Thank you for your payment. Your place in %s is confirmed.', 'therapy-sidecar' ), $name ),
 			);
 			if ( $group && ! empty( $group['thank_you_url'] ) ) {
 				$lines[] = '';
-				$lines[] = 'More information: ' . $group['thank_you_url'];
+				/* translators: %s: the address of the group's page. */
+				$lines[] = sprintf( __( 'More information: %s', 'therapy-sidecar' ), $group['thank_you_url'] );
 			}
 			$lines[] = '';
-			$lines[] = 'Your reference: ' . $ref;
+			/* translators: %s: the registration's reference. */
+			$lines[] = sprintf( __( 'Your reference: %s', 'therapy-sidecar' ), $ref );
 			break;
 		case 'refunded':
-			$subject = sprintf( '[%s] Your payment has been refunded', $site );
-			$amount  = isset( $data['amount'], $data['currency'] ) ? sprintf( ' of %s %s', $data['amount'], $data['currency'] ) : '';
+			/* translators: %s: site name. */
+			$subject = sprintf( __( '[%s] Your payment has been refunded', 'therapy-sidecar' ), $site );
+			$amount  = ( isset( $data['amount'], $data['currency'] ) && is_scalar( $data['amount'] ) && is_scalar( $data['currency'] ) )
+				? sprintf( '%s %s', $data['amount'], $data['currency'] )
+				: '';
 			$lines   = array(
 				$hello,
 				'',
-				sprintf( 'We could not complete your registration for %s, so your payment%s has been refunded.', $name, $amount ),
-				'Depending on your bank, the money can take a few days to reach your account.',
+				'' !== $amount
+					/* translators: 1: therapy group name, 2: amount and currency, e.g. "150.00 SAR". */
+					? sprintf( __( 'We could not complete your registration for %1$s, so your payment of %2$s has been refunded.', 'therapy-sidecar' ), $name, $amount )
+					/* translators: %s: therapy group name. */
+					: sprintf( __( 'We could not complete your registration for %s, so your payment has been refunded.', 'therapy-sidecar' ), $name ),
+				__( 'Depending on your bank, the money can take a few days to reach your account.', 'therapy-sidecar' ),
 			);
 			if ( ! empty( $data['reason'] ) && is_string( $data['reason'] ) ) {
 				$lines[] = '';
-				$lines[] = 'Reason: ' . $data['reason'];
+				/* translators: %s: why the registration could not be completed. */
+				$lines[] = sprintf( __( 'Reason: %s', 'therapy-sidecar' ), $data['reason'] );
 			}
 			$lines[] = '';
-			$lines[] = 'Your reference: ' . $ref;
+			/* translators: %s: the registration's reference. */
+			$lines[] = sprintf( __( 'Your reference: %s', 'therapy-sidecar' ), $ref );
 			break;
 		case 'cancelled':
 			// By the time the sidecar asks, the booking is gone: the group's name comes from data.
@@ -227,18 +266,22 @@ function build_mail( string $template, array $args, array $context ) {
 			);
 			break;
 		default: // alert.
-			$subject = sprintf( '[%s] Therapy registration needs attention', $site );
+			/* translators: %s: site name. */
+			$subject = sprintf( __( '[%s] Therapy registration needs attention', 'therapy-sidecar' ), $site );
 			$lines   = array(
-				'The therapy payment sidecar reported a problem that needs a person.',
+				__( 'The therapy payment sidecar reported a problem that needs a person.', 'therapy-sidecar' ),
 				'',
-				'Reference: ' . $ref,
+				/* translators: %s: the registration's reference. */
+				sprintf( __( 'Reference: %s', 'therapy-sidecar' ), $ref ),
 			);
 			if ( ! empty( $data['message'] ) && is_string( $data['message'] ) ) {
-				$lines[] = 'Message: ' . $data['message'];
+				/* translators: %s: the sidecar's message about the problem. */
+				$lines[] = sprintf( __( 'Message: %s', 'therapy-sidecar' ), $data['message'] );
 			}
 			if ( $data ) {
 				$lines[] = '';
-				$lines[] = 'Details: ' . wp_json_encode( $data, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE );
+				/* translators: %s: the problem's details, as JSON. */
+				$lines[] = sprintf( __( 'Details: %s', 'therapy-sidecar' ), (string) wp_json_encode( $data, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE ) );
 			}
 			break;
 	}

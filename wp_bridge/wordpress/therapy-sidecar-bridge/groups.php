@@ -18,6 +18,11 @@
  *       'registration_url' => 'https://…',         // optional, default home_url('/therapy-registration/')
  *       'status_url'       => 'https://…',         // optional, default home_url('/therapy-registration-status/')
  *       'thank_you_url'    => 'https://…',         // optional, default home_url('/thank-you/')
+ *       // Optional: the session, for the receipt's date and its "Add to calendar" entry.
+ *       'starts_at'        => '2027-01-10 18:30',  // ISO 8601 with offset, or local time in 'timezone'
+ *       'timezone'         => 'Asia/Riyadh',       // optional, default the site's timezone
+ *       'duration_minutes' => 90,                  // optional, default 60
+ *       'location'         => 'Room 2, Olaya St',  // optional
  *     ),
  *   )
  *
@@ -114,6 +119,38 @@ function normalize_group( int $group_id, array $raw ): array {
 		'registration_url' => $url( $raw['registration_url'] ?? '', default_registration_url() ),
 		'status_url'       => $url( $raw['status_url'] ?? '', default_status_url() ),
 		'thank_you_url'    => $url( $raw['thank_you_url'] ?? '', default_thank_you_url() ),
+		'schedule'         => normalize_schedule( $raw ),
+	);
+}
+
+/**
+ * The group's session as the API returns it ("schedule"), or null when it has no valid start.
+ * Reads the flat option fields, or an already normalised "schedule" array (from the filter).
+ *
+ * @param array<string, mixed> $raw Group data.
+ * @return array{starts_at: string, timezone: string, duration_minutes: int, location: string}|null
+ */
+function normalize_schedule( array $raw ): ?array {
+	$src   = isset( $raw['schedule'] ) && is_array( $raw['schedule'] ) ? $raw['schedule'] : $raw;
+	$start = isset( $src['starts_at'] ) && is_string( $src['starts_at'] ) ? trim( $src['starts_at'] ) : '';
+	if ( '' === $start ) {
+		return null;
+	}
+	$zone_name = isset( $src['timezone'] ) && is_string( $src['timezone'] ) && '' !== trim( $src['timezone'] )
+		? trim( $src['timezone'] )
+		: wp_timezone_string();
+	try {
+		$zone = new \DateTimeZone( $zone_name );
+		// A start with its own offset keeps its instant; a local time is read in the zone.
+		$when = ( new \DateTimeImmutable( $start, $zone ) )->setTimezone( $zone );
+	} catch ( \Exception $e ) {
+		return null; // An unreadable time or zone: the group is shown without a session.
+	}
+	return array(
+		'starts_at'        => $when->format( 'c' ),
+		'timezone'         => $zone->getName(),
+		'duration_minutes' => max( 1, min( 24 * 60, (int) ( $src['duration_minutes'] ?? 60 ) ) ),
+		'location'         => sanitize_text_field( (string) ( $src['location'] ?? '' ) ),
 	);
 }
 

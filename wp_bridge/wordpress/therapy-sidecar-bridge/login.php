@@ -226,39 +226,42 @@ function serve_login_html( $served, $result, $request ) {
 	if ( $status >= 300 && $status < 400 ) {
 		$headers  = $result->get_headers();
 		$location = isset( $headers['Location'] ) ? (string) $headers['Location'] : home_url( '/' );
-		echo login_page( 'Logging you in…', '<p><a href="' . esc_url( $location ) . '">Continue</a></p>' ); // login_page() escapes the title; the body is escaped here.
+		echo login_page( __( 'Logging you in…', 'therapy-sidecar' ), '<p><a href="' . esc_url( $location ) . '">' . esc_html__( 'Continue', 'therapy-sidecar' ) . '</a></p>' ); // login_page() escapes the title; the body is escaped here.
 		return true;
 	}
 	$data = $result->get_data();
 	$code = is_array( $data ) && isset( $data['code'] ) ? (string) $data['code'] : '';
 	switch ( $code ) {
 		case 'therapy_login_grant_used':
-			$title = 'This login link was already used';
-			$text  = 'For your security every login link works only once. Your registration is not affected: log in with your e-mail address and password instead.';
+			$title = __( 'This login link was already used', 'therapy-sidecar' );
+			$text  = __( 'For your security every login link works only once. Your registration is not affected: log in with your e-mail address and password instead.', 'therapy-sidecar' );
 			break;
 		case 'therapy_token_expired':
-			$title = 'This login link has expired';
-			$text  = 'Login links are only valid for a few minutes. Your registration is not affected: log in with your e-mail address and password instead.';
+			$title = __( 'This login link has expired', 'therapy-sidecar' );
+			$text  = __( 'Login links are only valid for a few minutes. Your registration is not affected: log in with your e-mail address and password instead.', 'therapy-sidecar' );
 			break;
 		case 'therapy_login_not_allowed':
-			$title = 'This login link cannot be used for your account';
+			$title = __( 'This login link cannot be used for your account', 'therapy-sidecar' );
 			$text  = __( 'Login links work only for the account a registration created, never for administrators. Please log in with your e-mail address and password.', 'therapy-sidecar' );
 			break;
 		case 'therapy_sidecar_not_configured':
-			$title = 'Login links are not available';
-			$text  = 'This site cannot accept login links right now. Please log in with your e-mail address and password.';
+			$title = __( 'Login links are not available', 'therapy-sidecar' );
+			$text  = __( 'This site cannot accept login links right now. Please log in with your e-mail address and password.', 'therapy-sidecar' );
 			break;
 		default:
-			$title = 'This login link is not valid';
-			$text  = 'Please log in with your e-mail address and password.';
+			$title = __( 'This login link is not valid', 'therapy-sidecar' );
+			$text  = __( 'Please log in with your e-mail address and password.', 'therapy-sidecar' );
 			break;
 	}
 	$links = sprintf(
-		'<p>%s</p><p><a href="%s">Log in</a> · <a href="%s">Set or reset your password</a> · <a href="%s">Home page</a></p>',
+		'<p>%1$s</p><p><a href="%2$s">%3$s</a> · <a href="%4$s">%5$s</a> · <a href="%6$s">%7$s</a></p>',
 		esc_html( $text ),
 		esc_url( wp_login_url() ),
+		esc_html__( 'Log in', 'therapy-sidecar' ),
 		esc_url( wp_lostpassword_url() ),
-		esc_url( home_url( '/' ) )
+		esc_html__( 'Set or reset your password', 'therapy-sidecar' ),
+		esc_url( home_url( '/' ) ),
+		esc_html__( 'Home page', 'therapy-sidecar' )
 	);
 	echo login_page( $title, $links ); // login_page() escapes the title; $links is escaped above.
 	return true;
@@ -272,7 +275,7 @@ function serve_login_html( $served, $result, $request ) {
  */
 function login_page( string $title, string $body_html ): string {
 	$site = get_bloginfo( 'name' );
-	return '<!DOCTYPE html><html lang="' . esc_attr( get_bloginfo( 'language' ) ) . '"><head><meta charset="utf-8">'
+	return '<!DOCTYPE html><html lang="' . esc_attr( get_bloginfo( 'language' ) ) . '" dir="' . ( is_rtl_locale() ? 'rtl' : 'ltr' ) . '"><head><meta charset="utf-8">'
 		. '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">'
 		. '<title>' . esc_html( $title . ' – ' . $site ) . '</title>'
 		. '<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#1e1e1e}</style>'

@@ -4,7 +4,7 @@
  * The hooks that call them are wired in therapy-sidecar-bridge.php.
  *
  *   GET  /groups/<id>                         manage_options
- *   POST /bookings {intent_ref,group_id,user_id}  manage_options
+ *   POST /bookings {intent_ref,group_id,user_id,amount?,currency?,tran_ref?,paid_at?,calendar_url?}  manage_options
  *   GET  /bookings ?intent_ref= | ?group_id=   manage_options
  *   POST /bookings/cancel {intent_ref}         manage_options
  *   POST /emails {template,intent_ref,user_id?,to?,data?}  manage_options
@@ -49,6 +49,37 @@ function can_manage(): bool {
 	return current_user_can( 'manage_options' );
 }
 
+/**
+ * POST /bookings' optional payment fields (the receipt), each checked before the booking is made.
+ *
+ * @return array<string, array<string, mixed>>
+ */
+function payment_args(): array {
+	return array(
+		'amount'       => array(
+			'type'    => 'string',
+			'pattern' => '^[0-9]{1,12}([.][0-9]{1,3})?$',
+		),
+		'currency'     => array(
+			'type'    => 'string',
+			'pattern' => '^[A-Z]{3}$',
+		),
+		'tran_ref'     => array(
+			'type'    => 'string',
+			'pattern' => '^[A-Za-z0-9._-]{1,64}$',
+		),
+		'paid_at'      => array(
+			'type'   => 'string',
+			'format' => 'date-time',
+		),
+		'calendar_url' => array(
+			'type'      => 'string',
+			'format'    => 'uri',
+			'maxLength' => 500,
+		),
+	);
+}
+
 function register_routes(): void {
 	$id_arg = array(
 		'type'     => 'integer',
@@ -84,7 +115,7 @@ function register_routes(): void {
 					'intent_ref' => $ref_arg,
 					'group_id'   => $id_arg,
 					'user_id'    => $id_arg,
-				),
+				) + payment_args(),
 			),
 			array(
 				'methods'             => \WP_REST_Server::READABLE,
@@ -134,6 +165,11 @@ function register_routes(): void {
 				'data'       => array(
 					'type' => array( 'object', 'null' ),
 				),
+				// The buyer's language ("ar", "en" or a WordPress locale such as "ar" or "en_US").
+				'locale'     => array(
+					'type'    => array( 'string', 'null' ),
+					'pattern' => '^[a-z]{2,3}([_-][A-Za-z]{2,4})?$',
+				),
 			),
 		)
 	);
@@ -175,7 +211,13 @@ function rest_get_group( \WP_REST_Request $request ) {
  * @return \WP_REST_Response|\WP_Error
  */
 function rest_create_booking( \WP_REST_Request $request ) {
-	$result = create_booking( (string) $request['intent_ref'], (int) $request['group_id'], (int) $request['user_id'] );
+	$payment = array();
+	foreach ( array_keys( payment_args() ) as $key ) {
+		if ( null !== $request->get_param( $key ) ) {
+			$payment[ $key ] = (string) $request->get_param( $key );
+		}
+	}
+	$result = create_booking( (string) $request['intent_ref'], (int) $request['group_id'], (int) $request['user_id'], $payment );
 	if ( is_wp_error( $result ) ) {
 		return $result;
 	}
@@ -227,6 +269,7 @@ function rest_send_email( \WP_REST_Request $request ) {
 			'user_id'    => $request->get_param( 'user_id' ) ? (int) $request->get_param( 'user_id' ) : null,
 			'to'         => $request->get_param( 'to' ) ? (string) $request->get_param( 'to' ) : null,
 			'data'       => is_array( $data ) ? $data : array(),
+			'locale'     => $request->get_param( 'locale' ) ? (string) $request->get_param( 'locale' ) : '',
 		)
 	);
 	if ( is_wp_error( $result ) ) {

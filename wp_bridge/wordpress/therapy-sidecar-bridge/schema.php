@@ -2,13 +2,17 @@
 /**
  * The plugin's own tables, created without an activation hook (mu-plugins have none):
  * on `init` and on first use, dbDelta runs once per schema version (option therapy_sidecar_schema_version).
+ *
+ * Upgrades: dbDelta adds the columns and keys a CREATE TABLE below has and the table lacks, so raising
+ * SCHEMA_VERSION is the whole upgrade path. 2: the bookings' payment (amount, currency, tran_ref,
+ * paid_at, calendar_url) and a user_id key, for the receipt.
  */
 
 namespace TherapySidecar;
 
 defined( 'ABSPATH' ) || exit;
 
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
 const SCHEMA_OPTION  = 'therapy_sidecar_schema_version';
 
 /**
@@ -51,9 +55,15 @@ function ensure_schema(): bool {
   group_id bigint(20) unsigned NOT NULL,
   user_id bigint(20) unsigned NOT NULL,
   created_at datetime NOT NULL,
+  amount varchar(32) NOT NULL DEFAULT '',
+  currency varchar(3) NOT NULL DEFAULT '',
+  tran_ref varchar(64) NOT NULL DEFAULT '',
+  paid_at datetime NULL DEFAULT NULL,
+  calendar_url varchar(500) NOT NULL DEFAULT '',
   PRIMARY KEY  (id),
   UNIQUE KEY intent_ref (intent_ref),
-  KEY group_id (group_id)
+  KEY group_id (group_id),
+  KEY user_id (user_id)
 ) {$charset_collate};",
 			"CREATE TABLE {$grants} (
   jti varchar(64) NOT NULL,
@@ -78,6 +88,10 @@ function ensure_schema(): bool {
 		if ( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $name ) ) ) !== $name ) {
 			return false;
 		}
+	}
+	// The newest column: an upgrade that could not add it must not be recorded as done.
+	if ( null === $wpdb->get_row( $wpdb->prepare( 'SHOW COLUMNS FROM ' . $bookings . ' LIKE %s', 'calendar_url' ) ) ) { // Only the table name is concatenated (from table()).
+		return false;
 	}
 	update_option( SCHEMA_OPTION, SCHEMA_VERSION, true );
 	$done = true;

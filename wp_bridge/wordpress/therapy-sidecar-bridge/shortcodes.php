@@ -63,6 +63,14 @@ function query_key( string $name ): string {
 	return substr( (string) preg_replace( '/[^A-Za-z0-9_-]/', '', $value ), 0, 64 );
 }
 
+/**
+ * The plugin's markup in its wrapper, which says the language's direction (dir="rtl" in Arabic).
+ */
+function wrap_markup( string $html, string $css_class = 'therapy-sidecar', string $id = '' ): string {
+	$id_attr = '' !== $id ? ' id="' . esc_attr( $id ) . '"' : '';
+	return '<div class="' . esc_attr( $css_class ) . '"' . $id_attr . dir_attributes() . '>' . $html . '</div>';
+}
+
 function notice_html( string $text, string $kind = 'info' ): string {
 	return sprintf(
 		'<div class="therapy-sidecar-notice therapy-sidecar-notice--%1$s" role="%2$s"><p>%3$s</p></div>',

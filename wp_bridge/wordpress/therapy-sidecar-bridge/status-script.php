@@ -8,9 +8,13 @@ namespace TherapySidecar;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * The status page's script: therapySidecarStatus(c) polls c.statusUrl every c.interval ms, shows the
- * sidecar's message in the box #c.id, and sends the browser on (login link, login form or thank-you
- * page) when the sidecar gives a same-site or http(s) address. c is built by shortcode_status().
+ * The status page's script: therapySidecarStatus(c) asks c.statusUrl for the registration's state,
+ * shows the sidecar's message in the box #c.id, and sends the browser on (login link, login form or
+ * thank-you page) when the sidecar gives a same-site or http(s) address. c is built by
+ * shortcode_status(). After the first answer it long-polls (wait=c.wait s, since=the state seen):
+ * the sidecar answers as soon as the state changes. When the sidecar answered at once without a
+ * change (all its waiting slots taken) the next ask comes after c.interval ms, after an error after
+ * at most c.retryMs ms.
  */
 function status_script_source(): string {
 	return <<<'JS'
@@ -22,7 +26,7 @@ window.therapySidecarStatus = function (c) {
 	var msg = box.querySelector(".therapy-sidecar-status__message");
 	var back = box.querySelector(".therapy-sidecar-status__back");
 	var bad = ["payment_failed", "expired", "refunding", "refunded", "needs_attention"];
-	var t0 = Date.now(), stopped = false;
+	var t0 = Date.now(), stopped = false, seen = null;
 	function say(s) {
 		if (typeof s === "string" && s) {
 			msg.textContent = s;
@@ -35,10 +39,17 @@ window.therapySidecarStatus = function (c) {
 			back.hidden = false;
 		}
 	}
-	function later() {
+	function later(ms) {
 		if (!stopped) {
-			setTimeout(poll, c.interval);
+			setTimeout(poll, ms);
 		}
+	}
+	function address() {
+		if (!seen || !c.wait) {
+			return c.statusUrl;
+		}
+		return c.statusUrl + (c.statusUrl.indexOf("?") === -1 ? "?" : "&") +
+			"wait=" + c.wait + "&since=" + encodeURIComponent(seen);
 	}
 	function safe(u) {
 		return typeof u === "string" && /^(https?:\/\/|\/(?!\/))/i.test(u);
@@ -49,7 +60,7 @@ window.therapySidecarStatus = function (c) {
 			stop(true);
 			return;
 		}
-		fetch(c.statusUrl, {credentials:"include", cache:"no-store", headers:{"Accept":"application/json"}})
+		fetch(address(), {credentials:"include", cache:"no-store", headers:{"Accept":"application/json"}})
 			.then(function (r) {
 				if (r.status === 404) {
 					say(c.texts.notFound);
@@ -84,13 +95,17 @@ window.therapySidecarStatus = function (c) {
 					stop(d.state !== "fulfilled");
 					return;
 				}
-				later();
+				// Held until a change or the end of the wait: ask again at once; answered at once
+				// without a change: the sidecar is busy, so poll at the ordinary interval.
+				var changed = d.state !== seen;
+				seen = typeof d.state === "string" ? d.state : null;
+				later(changed || d.waited ? 0 : c.interval);
 			})
 			.catch(function () {
 				if (!c.failed) {
 					say(c.texts.retrying);
 				}
-				later();
+				later(Math.min(c.interval, c.retryMs || c.interval));
 			});
 	}
 	// Back to a page from the browser's cache: load it again, so that polling starts afresh.

@@ -38,51 +38,55 @@ function shortcode_status( $atts ): string {
 	$back   = '' !== $atts['registration_url'] ? esc_url_raw( $atts['registration_url'] ) : default_registration_url();
 
 	$back_html = static function ( bool $hidden ) use ( $back ): string {
-		return '<p class="therapy-sidecar-status__back"' . ( $hidden ? ' hidden' : '' ) . '><a href="' . esc_url( $back ) . '">Back to the registration page</a></p>';
+		return '<p class="therapy-sidecar-status__back"' . ( $hidden ? ' hidden' : '' ) . '><a href="' . esc_url( $back ) . '">' . esc_html__( 'Back to the registration page', 'therapy-sidecar' ) . '</a></p>';
 	};
 	if ( ! is_valid_intent_ref( $intent ) ) {
-		return '<div class="therapy-sidecar-status">'
-			. notice_html( 'We could not find a registration to follow on this page.', 'error' )
-			. $back_html( false ) . '</div>';
+		return wrap_markup(
+			notice_html( __( 'We could not find a registration to follow on this page.', 'therapy-sidecar' ), 'error' ) . $back_html( false ),
+			'therapy-sidecar-status'
+		);
 	}
 
 	$payment_messages = array(
-		'payment_declined'  => 'Your payment was declined and you have not been charged.',
-		'payment_cancelled' => 'The payment was cancelled and you have not been charged.',
-		'payment_error'     => 'The payment could not be completed.',
+		'payment_declined'  => __( 'Your payment was declined and you have not been charged.', 'therapy-sidecar' ),
+		'payment_cancelled' => __( 'The payment was cancelled and you have not been charged.', 'therapy-sidecar' ),
+		'payment_error'     => __( 'The payment could not be completed.', 'therapy-sidecar' ),
 	);
 	$failed_code = isset( $payment_messages[ $code ] );
 	$id          = wp_unique_id( 'therapy-sidecar-status-' );
 	$status_url  = sidecar_url() . '/therapy/status/' . rawurlencode( $intent );
 
-	$out  = sprintf( '<div class="therapy-sidecar-status" id="%s">', esc_attr( $id ) );
-	$out .= sprintf(
+	$out = sprintf(
 		'<p class="therapy-sidecar-status__message" role="status" aria-live="polite">%s</p>',
-		esc_html( $failed_code ? $payment_messages[ $code ] : 'You are being registered to your selected group…' )
+		esc_html( $failed_code ? $payment_messages[ $code ] : __( 'You are being registered to your selected group…', 'therapy-sidecar' ) )
 	);
 	$out .= $back_html( ! $failed_code );
 	if ( ! $failed_code ) {
 		// Without JavaScript the sidecar's own status page takes over: it refreshes itself and,
 		// once the registration is complete, sends the paying browser through the login link.
 		$out .= '<noscript><meta http-equiv="refresh" content="3;url=' . esc_url( $status_url ) . '"><p>'
-			. 'This page will take you to your registration status in a few seconds. '
-			. '<a href="' . esc_url( $status_url ) . '">Check your registration now</a>.</p></noscript>';
+			. esc_html__( 'This page will take you to your registration status in a few seconds.', 'therapy-sidecar' )
+			. ' <a href="' . esc_url( $status_url ) . '">' . esc_html__( 'Check your registration now', 'therapy-sidecar' ) . '</a></p></noscript>';
 	}
-	$out .= '</div>';
+	$out = wrap_markup( $out, 'therapy-sidecar-status', $id );
 
 	$config = array(
 		'id'        => $id,
 		'statusUrl' => $status_url,
+		// Long poll: the sidecar holds each ask up to 'wait' s and answers when the state changes;
+		// 'interval' (ms) is the ordinary polling when it cannot hold one, 'retryMs' after an error.
+		'wait'      => 25,
 		'interval'  => 1500,
+		'retryMs'   => 1500,
 		'maxWaitMs' => 15 * 60 * 1000,
 		'failed'    => $failed_code,
 		// A buyer logged in already (Back or refresh after the login) goes to the thank-you page,
 		// never through the spent login link again.
 		'loggedIn'  => is_user_logged_in(),
 		'texts'     => array(
-			'notFound' => 'We could not find this registration. If you have paid, please contact us.',
-			'retrying' => 'Still working on your registration…',
-			'timeout'  => 'This is taking longer than expected. If you have paid, we will e-mail you as soon as your registration is complete.',
+			'notFound' => __( 'We could not find this registration. If you have paid, please contact us.', 'therapy-sidecar' ),
+			'retrying' => __( 'Still working on your registration…', 'therapy-sidecar' ),
+			'timeout'  => __( 'This is taking longer than expected. If you have paid, we will e-mail you as soon as your registration is complete.', 'therapy-sidecar' ),
 		),
 	);
 	$json = wp_json_encode( $config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_UNESCAPED_SLASHES );

@@ -1,0 +1,343 @@
+"""The WordPress bridge plugin's catalogue (text domain therapy-sidecar): extract, compile, check.
+
+    python scripts/plugin_i18n.py extract   # the plugin's PHP -> therapy-sidecar.pot, and the .po
+    python scripts/plugin_i18n.py compile   # each .po -> its .mo (the file WordPress reads)
+    python scripts/plugin_i18n.py check     # non-zero when a msgid lacks a translation or a .mo is stale
+
+English is the source: the msgids are the strings of the plugin's __(), esc_html__(), esc_attr__(),
+_e(), esc_html_e(), esc_attr_e(), _x(), _ex(), esc_html_x(), esc_attr_x(), _n() and _nx() calls
+whose text domain is therapy-sidecar, with their ``/* translators: */`` comments. ``extract`` adds
+new msgids to each .po (untranslated), drops those the plugin no longer says and keeps every
+existing translation. The files live in wp_bridge/wordpress/therapy-sidecar-bridge/languages/.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN = ROOT / "wp_bridge" / "wordpress"
+LANGUAGES = PLUGIN / "therapy-sidecar-bridge" / "languages"
+DOMAIN = "therapy-sidecar"
+TEMPLATE = LANGUAGES / f"{DOMAIN}.pot"
+LOCALES = ("ar",)
+LANGUAGE_NAMES = {"ar": "Arabic"}
+# The date stays fixed so that re-running extract changes the files only when a string changes.
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+# Each keyword's arguments: which are the msgid, the plural and the context (None: absent).
+KEYWORDS: dict[str, tuple[int, int | None, int | None]] = {
+    "__": (0, None, None),
+    "esc_html__": (0, None, None),
+    "esc_attr__": (0, None, None),
+    "_e": (0, None, None),
+    "esc_html_e": (0, None, None),
+    "esc_attr_e": (0, None, None),
+    "_x": (0, None, 1),
+    "_ex": (0, None, 1),
+    "esc_html_x": (0, None, 1),
+    "esc_attr_x": (0, None, 1),
+    "_n": (0, 1, None),
+    "_nx": (0, 1, 3),
+}
+PLACEHOLDER = re.compile(r"%(?:\d+\$)?[sdf]")
+HEADER = """\
+{title} of the Therapy Sidecar Bridge plugin (text domain therapy-sidecar).
+
+To correct a translation: edit the msgstr under its English msgid below (keep each placeholder
+such as %s, %d or %1$s exactly as it is, and "PayTabs" as written), then run
+
+    python scripts/plugin_i18n.py compile
+
+and commit this file together with the .mo next to it. A new English string in the plugin's PHP
+reaches this file with `python scripts/plugin_i18n.py extract` (its msgstr empty until someone
+translates it); `python scripts/plugin_i18n.py check` says what is missing."""
+TOKEN = re.compile(
+    r"""
+    (?P<heredoc><<<[ \t]*(?P<q>['"]?)(?P<label>[A-Za-z_]\w*)(?P=q)\n.*?\n[ \t]*(?P=label)\b)
+    | (?P<comment>/\*.*?\*/|(?://|\#)[^\n]*)
+    | (?P<single>'(?:[^'\\]|\\.)*')
+    | (?P<double>"(?:[^"\\]|\\.)*")
+    | (?P<name>[A-Za-z_\\][\w\\]*)
+    | (?P<punct>[(),])
+    | (?P<other>[^\s])
+    """,
+    re.S | re.X,
+)
+
+
+@dataclass
+class Token:
+    """One token of PHP source: its kind, its value and the line it ends on."""
+
+    kind: str
+    value: str
+    line: int
+
+
+@dataclass
+class Found:
+    """One translatable call: msgid, plural, context, line and translators comment."""
+
+    msgid: str
+    plural: str | None
+    context: str | None
+    line: int
+    comment: str
+
+
+def php_string(token: Token) -> str | None:
+    """Return the value of a PHP string literal token (None for anything else)."""
+    body = token.value[1:-1]
+    if token.kind == "single":
+        return re.sub(r"\\([\\'])", r"\1", body)
+    if token.kind == "double":
+        escapes = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
+        return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(0)), body)
+    return None
+
+
+def tokens(source: str) -> Iterator[Token]:
+    """Yield the tokens of PHP source (heredocs and nowdocs are skipped whole)."""
+    for match in TOKEN.finditer(source):
+        kind = match.lastgroup or "other"
+        if kind in ("q", "label"):
+            kind = "heredoc"
+        line = source.count("\n", 0, match.end()) + 1
+        yield Token(kind, match.group(kind if kind != "heredoc" else "heredoc"), line)
+
+
+def call_arguments(toks: list[Token], start: int) -> list[Token | None]:
+    """Return the arguments of the call whose "(" is toks[start]: a string token or None each."""
+    args: list[list[Token]] = [[]]
+    depth = 0
+    for tok in toks[start:]:
+        if tok.kind == "comment":
+            continue
+        if tok.value == "(":
+            depth += 1
+            if depth == 1:
+                continue
+        elif tok.value == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        elif tok.value == "," and depth == 1:
+            args.append([])
+            continue
+        args[-1].append(tok)
+    return [
+        arg[0] if len(arg) == 1 and arg[0].kind in ("single", "double") else None for arg in args
+    ]
+
+
+def extract_source(source: str) -> Iterator[Found]:
+    """Yield the calls of ``source`` that translate a literal in the therapy-sidecar domain."""
+    toks = [tok for tok in tokens(source) if tok.kind != "heredoc"]
+    comment: Token | None = None
+    for index, tok in enumerate(toks):
+        if tok.kind == "comment" and "translators:" in tok.value:
+            comment = tok
+            continue
+        if tok.kind != "name" or tok.value.lstrip("\\") not in KEYWORDS:
+            continue
+        if index + 1 >= len(toks) or toks[index + 1].value != "(":
+            continue
+        msgid_at, plural_at, context_at = KEYWORDS[tok.value.lstrip("\\")]
+        args = call_arguments(toks, index + 1)
+        strings = [php_string(arg) if arg is not None else None for arg in args]
+        if not strings or strings[-1] != DOMAIN or strings[msgid_at] is None:
+            continue
+        note = ""
+        if comment is not None and tok.line - 2 <= comment.line <= tok.line:
+            note = clean_comment(comment.value)
+            comment = None
+        yield Found(
+            msgid=str(strings[msgid_at]),
+            plural=strings[plural_at] if plural_at is not None else None,
+            context=strings[context_at] if context_at is not None else None,
+            line=tok.line,
+            comment=note,
+        )
+
+
+def clean_comment(text: str) -> str:
+    """Return a translators comment as one line of text ("translators: ..." kept)."""
+    text = re.sub(r"^(/\*+|//|#)|\*+/$", "", text.strip())
+    return " ".join(part.strip(" *") for part in text.splitlines()).strip()
+
+
+def php_files() -> list[Path]:
+    """Return the plugin's PHP files, in a stable order (the test-only ones left out)."""
+    return sorted(p for p in PLUGIN.rglob("*.php") if "testing" not in p.relative_to(PLUGIN).parts)
+
+
+def template() -> Catalog:
+    """Return the catalogue of every msgid the plugin's PHP says."""
+    catalog = Catalog(project=DOMAIN, domain=DOMAIN, creation_date=FIXED_DATE, fuzzy=False)
+    dress(catalog, "The English strings")
+    for path in php_files():
+        where = path.relative_to(PLUGIN).as_posix()
+        for found in extract_source(path.read_text(encoding="utf-8")):
+            msgid: str | tuple[str, str] = found.msgid
+            if found.plural is not None:
+                msgid = (found.msgid, found.plural)
+            comments = [found.comment] if found.comment else []
+            catalog.add(
+                msgid,
+                locations=[(where, found.line)],
+                auto_comments=comments,
+                context=found.context,
+            )
+    for message in catalog:
+        php_flags(message)
+    return catalog
+
+
+def dress(catalog: Catalog, title: str) -> None:
+    """Give a catalogue the plugin's header (fixed dates: no change without a string's)."""
+    catalog.header_comment = "\n".join(
+        f"# {line}".rstrip() for line in HEADER.format(title=title).splitlines()
+    )
+    catalog.version = "1.0.0"
+    catalog.msgid_bugs_address = ""
+    catalog.last_translator = "Therapy Pay Sidecar"
+    catalog.language_team = "Therapy Pay Sidecar"
+    catalog.creation_date = FIXED_DATE
+    catalog.revision_date = FIXED_DATE
+
+
+def php_flags(message: Message) -> None:
+    """Mark sprintf() patterns php-format (Babel would call a "%s" python-format)."""
+    message.flags.discard("python-format")
+    if any(PLACEHOLDER.search(text) for text in texts(message.id)):
+        message.flags.add("php-format")
+
+
+def po_path(locale: str) -> Path:
+    """Return the .po file of ``locale``."""
+    return LANGUAGES / f"{DOMAIN}-{locale}.po"
+
+
+def read_catalog(path: Path, locale: str | None = None) -> Catalog:
+    """Read a .po or .pot file."""
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale, domain=DOMAIN)
+
+
+def write_catalog(catalog: Catalog, path: Path) -> None:
+    """Write a .po or .pot file (wrapped at 100 columns, sorted as extracted)."""
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=100, include_previous=False)
+    path.write_bytes(buffer.getvalue())
+
+
+def extract() -> None:
+    """Write the .pot and bring each locale's .po up to date with it."""
+    LANGUAGES.mkdir(parents=True, exist_ok=True)
+    pot = template()
+    write_catalog(pot, TEMPLATE)
+    for locale in LOCALES:
+        path = po_path(locale)
+        if path.exists():
+            catalog = read_catalog(path, locale)
+        else:
+            catalog = Catalog(locale=locale, domain=DOMAIN, project=DOMAIN, fuzzy=False)
+        catalog.update(pot, no_fuzzy_matching=True, update_header_comment=False)
+        catalog.obsolete.clear()
+        dress(catalog, f"The {LANGUAGE_NAMES[locale]} ({locale}) translation")
+        for message in catalog:
+            php_flags(message)
+        write_catalog(catalog, path)
+    print(f"{len(pot)} msgids -> {TEMPLATE.relative_to(ROOT)}")
+
+
+def mo_bytes(locale: str) -> bytes:
+    """Return the .mo that the locale's .po compiles to."""
+    buffer = io.BytesIO()
+    write_mo(buffer, read_catalog(po_path(locale), locale))
+    return buffer.getvalue()
+
+
+def compile_all() -> None:
+    """Write each locale's .mo from its .po."""
+    for locale in LOCALES:
+        po_path(locale).with_suffix(".mo").write_bytes(mo_bytes(locale))
+        print(f"compiled {po_path(locale).with_suffix('.mo').relative_to(ROOT)}")
+
+
+def problems() -> list[str]:
+    """Return what is wrong: a stale .pot, msgids untranslated, placeholders lost, a stale .mo."""
+    found: list[str] = []
+    pot = template()
+    wanted = {message.id for message in pot if message.id}
+    if not TEMPLATE.exists() or {m.id for m in read_catalog(TEMPLATE) if m.id} != wanted:
+        found.append(f"{TEMPLATE.name} is stale: run extract")
+    for locale in LOCALES:
+        catalog = read_catalog(po_path(locale), locale)
+        found.extend(translation_problems(pot, catalog, locale))
+        mo = po_path(locale).with_suffix(".mo")
+        if not mo.exists() or mo.read_bytes() != mo_bytes(locale):
+            found.append(f"{mo.name} is stale: run compile")
+    return found
+
+
+def translation_problems(pot: Catalog, catalog: Catalog, locale: str) -> list[str]:
+    """Return the msgids of ``pot`` that ``catalog`` lacks or translates with other placeholders."""
+    found = []
+    for message in pot:
+        if not message.id:
+            continue
+        have = catalog.get(message.id, message.context)
+        label = texts(message.id)[0]
+        strings = texts(have.string) if have is not None else []
+        if have is None or have.fuzzy or not all(strings):
+            found.append(f"{locale}: no translation for {label!r}")
+        elif placeholders(texts(message.id)[-1]) != placeholders(strings[-1]):
+            found.append(f"{locale}: the placeholders differ in {label!r}")
+    return found
+
+
+def texts(value: object) -> list[str]:
+    """Return a msgid or msgstr as a list of strings (one, or one per plural form)."""
+    if isinstance(value, tuple | list):
+        return [str(item or "") for item in value]
+    return [str(value or "")]
+
+
+def placeholders(text: str) -> list[str]:
+    """Return the sprintf() placeholders of a string, sorted."""
+    return sorted(PLACEHOLDER.findall(text))
+
+
+def main(argv: list[str]) -> int:
+    """Run ``extract``, ``compile`` or ``check``."""
+    command = argv[1] if len(argv) > 1 else ""
+    if command == "extract":
+        extract()
+    elif command == "compile":
+        compile_all()
+    elif command == "check":
+        found = problems()
+        for line in found:
+            print(line)
+        if found:
+            return 1
+        print(f"{len(template())} msgids, all translated in {', '.join(LOCALES)}; .mo up to date")
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

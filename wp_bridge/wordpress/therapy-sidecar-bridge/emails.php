@@ -206,7 +206,15 @@ function build_mail( string $template, array $args, array $context ) {
 				'',
 				/* translators: %s: therapy group name. */
 				sprintf( __( 'Thank you for your payment. Your place in %s is confirmed.', 'therapy-sidecar' ), $name ),
+				'',
 			);
+			// The receipt (receipt.php): what the sidecar sent, the same lines as the thank-you page.
+			$lines    = array_merge( $lines, receipt_lines( $data, $group, (string) $name ) );
+			$calendar = receipt_calendar_url( isset( $data['calendar_url'] ) && is_string( $data['calendar_url'] ) ? $data['calendar_url'] : '', $group );
+			if ( '' !== $calendar ) {
+				/* translators: %s: the address of the session's calendar entry (.ics). */
+				$lines[] = sprintf( __( 'Add to calendar: %s', 'therapy-sidecar' ), $calendar );
+			}
 			if ( $group && ! empty( $group['thank_you_url'] ) ) {
 				$lines[] = '';
 				/* translators: %s: the address of the group's page. */

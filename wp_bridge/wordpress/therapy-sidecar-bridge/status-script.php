@@ -51,6 +51,21 @@ window.therapySidecarStatus = function (c) {
 		return c.statusUrl + (c.statusUrl.indexOf("?") === -1 ? "?" : "&") +
 			"wait=" + c.wait + "&since=" + encodeURIComponent(seen);
 	}
+	function offer(d) {
+		var p = document.createElement("p");
+		p.className = "therapy-sidecar-status__signin";
+		[[d.sign_in_url, c.texts.signIn, "therapy-sidecar-login"], [d.password_url, c.texts.setPassword, "therapy-sidecar-lostpassword"]].forEach(function (l, i) {
+			var a = document.createElement("a");
+			a.href = l[0];
+			a.textContent = l[1];
+			a.className = l[2];
+			if (i) {
+				p.appendChild(document.createTextNode(" · "));
+			}
+			p.appendChild(a);
+		});
+		box.insertBefore(p, back);
+	}
 	function safe(u) {
 		return typeof u === "string" && /^(https?:\/\/|\/(?!\/))/i.test(u);
 	}
@@ -81,8 +96,16 @@ window.therapySidecarStatus = function (c) {
 					say(d.message);
 				}
 				// Logged in already: the thank-you page, never the spent login link again.
-				var ways = c.loggedIn ? [d.redirect_url] : [d.login_url, d.login_page_url, d.redirect_url];
+				var ways = c.loggedIn ? [d.redirect_url] : [d.login_url, d.login_page_url];
 				var next = ways.filter(safe)[0] || null;
+				// Paid, but this browser can neither log in by link nor is logged in (another device,
+				// cookies gone): say so, with the login form and the set-password form.
+				if (!next && !c.loggedIn && d.registered && safe(d.sign_in_url) && safe(d.password_url)) {
+					offer(d);
+					stop(false);
+					return;
+				}
+				next = next || (safe(d.redirect_url) ? d.redirect_url : null);
 				if (next) {
 					stop(false);
 					window.location.assign(next);

@@ -86,7 +86,10 @@ function shortcode_status( $atts ): string {
 		'texts'     => array(
 			'notFound' => __( 'We could not find this registration. If you have paid, please contact us.', 'therapy-sidecar' ),
 			'retrying' => __( 'Still working on your registration…', 'therapy-sidecar' ),
-			'timeout'  => __( 'This is taking longer than expected. If you have paid, we will e-mail you as soon as your registration is complete.', 'therapy-sidecar' ),
+			'timeout'     => __( 'This is taking longer than expected. If you have paid, we will e-mail you as soon as your registration is complete.', 'therapy-sidecar' ),
+			// A paid buyer whose browser is not logged in: the two ways in, under the sidecar's sentence.
+			'signIn'      => __( 'Log in', 'therapy-sidecar' ),
+			'setPassword' => __( 'Set or reset your password', 'therapy-sidecar' ),
 		),
 	);
 	$json = wp_json_encode( $config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_UNESCAPED_SLASHES );

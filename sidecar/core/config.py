@@ -71,6 +71,9 @@ class Settings:
     pending_query_after_seconds: float = 180.0
     sweep_interval_seconds: float = 30.0
     poll_interval_seconds: float = 0.5
+    # The datagram socket the worker binds and the web pokes when it queues a job (None: off).
+    wakeup_socket: str | None = None
+    status_wait_slots: int = 2  # long-polled status requests waiting at once, per web process
     send_booking_email: bool = True
     alert_webhook_url: str | None = None
     alert_email: bool = True
@@ -111,6 +114,7 @@ INTEGERS = {
     "SIDECAR_REFUND_MAX_ATTEMPTS": "refund_max_attempts",
     "SIDECAR_RETENTION_DAYS": "retention_days",
     "SIDECAR_UNFULFILLED_ALERT_MINUTES": "unfulfilled_alert_minutes",
+    "SIDECAR_STATUS_WAIT_SLOTS": "status_wait_slots",
 }
 FLOATS = {
     "SIDECAR_JOB_LEASE_SECONDS": "job_lease_seconds",
@@ -194,6 +198,7 @@ def load_settings(env: Mapping[str, str], *, instance_path: str = "instance") ->
         if url and urlsplit(str(url)).scheme not in ("sqlite", "mysql", "mysql+pymysql", "mariadb"):
             problems.append(f"{name} must start with sqlite:/// or mysql://")
     _coerce_all(env, values, problems)
+    problems += _wakeup_socket_problems(env)
     if problems:
         raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
     prefix = str(env.get("WP_TABLE_PREFIX", "wp_"))
@@ -214,6 +219,7 @@ def load_settings(env: Mapping[str, str], *, instance_path: str = "instance") ->
         encryption_key=Secret(key) if key else None,
         shared_secret_also_accepted=Secret(other) if other else None,
         alert_webhook_url=str(env.get("SIDECAR_ALERT_WEBHOOK_URL", "")).strip() or None,
+        wakeup_socket=wakeup_socket_path(env),
         **values,  # type: ignore[arg-type]
     )
 
@@ -262,6 +268,32 @@ def _coerce_all(env: Mapping[str, str], values: dict[str, object], problems: lis
             "SIDECAR_PAYPAGE_TTL_MINUTES must be at least 5 minutes shorter than "
             f"SIDECAR_HOLD_MINUTES (got {ttl} and {hold}) so a seat outlives its payment page"
         )
+
+
+# Unix socket paths are limited to 107 bytes (sun_path); keep a margin.
+MAX_SOCKET_PATH = 100
+
+
+def wakeup_socket_path(env: Mapping[str, str]) -> str | None:
+    """Return the worker's wake-up socket: the setting, else in systemd's runtime directory."""
+    raw = str(env.get("SIDECAR_WAKEUP_SOCKET", "")).strip()
+    if raw.lower() == "off":
+        return None
+    if raw:
+        return raw
+    runtime = str(env.get("RUNTIME_DIRECTORY", "")).strip().split(":")[0]
+    return str(Path(runtime) / "wakeup.sock") if runtime else None
+
+
+def _wakeup_socket_problems(env: Mapping[str, str]) -> list[str]:
+    path = wakeup_socket_path(env)
+    if path is None:
+        return []
+    if not Path(path).is_absolute():
+        return [f"SIDECAR_WAKEUP_SOCKET must be an absolute path (or off), got {path!r}"]
+    if len(path.encode()) > MAX_SOCKET_PATH:
+        return [f"SIDECAR_WAKEUP_SOCKET must be at most {MAX_SOCKET_PATH} bytes long"]
+    return []
 
 
 def _is_http_url(value: str) -> bool:

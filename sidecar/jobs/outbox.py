@@ -11,6 +11,7 @@ import random
 from typing import Any
 
 from sidecar.core.container import Services
+from sidecar.jobs import wakeup
 from sidecar.jobs.kinds import JobKind
 from sidecar.store import repository as repo
 from sidecar.store.repository import Job
@@ -66,7 +67,12 @@ def crash_point(services: Services, name: str) -> None:
 def enqueue(
     services: Services, tx: Any, intent_id: int, kind: JobKind | str, *, delay: float = 0.0
 ) -> None:
-    """Queue a job of ``kind`` for an intent inside the caller's transaction."""
+    """Queue a job of ``kind`` for an intent inside the caller's transaction.
+
+    The worker is woken once the web request that queued it is over (see ``sidecar.jobs.wakeup``).
+    """
     now = services.clock()
     value = JobKind(kind).value  # an unknown kind fails here, not in the runner
     repo.enqueue_job(tx, intent_id=intent_id, kind=value, now=now, run_after=now + delay)
+    if delay <= 0:
+        wakeup.mark_pending()

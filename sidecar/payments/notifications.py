@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from sidecar.core.container import Services
 from sidecar.core.throttled_log import Throttle
 from sidecar.jobs.kinds import JobKind
-from sidecar.jobs.outbox import crash_point
+from sidecar.jobs.outbox import crash_point, enqueue
 from sidecar.paytabs.signatures import verify_ipn, verify_return
 from sidecar.store import repository as repo
 from sidecar.store.repository import Intent
@@ -176,7 +176,7 @@ def _record(
         key = repo.find_intent_key_by_ref(tx, entry.cart_id) if entry.cart_id else None
         outcome = _outcome(problem, key, entry.tran_ref)
         if outcome in ("queued", "other_transaction") and key is not None:
-            repo.enqueue_job(tx, intent_id=key[0], kind=JobKind.CONFIRM, now=now)
+            enqueue(services, tx, key[0], JobKind.CONFIRM)  # and wake the worker after commit
         repo.insert_notification(
             tx,
             channel=entry.channel,

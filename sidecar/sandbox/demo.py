@@ -31,8 +31,10 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sidecar import create_app
+from sidecar.core.config import MAX_SOCKET_PATH
 from sidecar.core.container import Services
-from sidecar.jobs.worker import drain_safely, sweep_safely
+from sidecar.jobs.wakeup import Listener
+from sidecar.jobs.worker import serve_queue, sweep_safely
 from sidecar.sandbox.demo_env import cli_command, write_env_file
 from sidecar.sandbox.paytabs_sim import PayTabsSimulator
 from sidecar.sandbox.wordpress import create_wordpress_app, seed_demo_groups
@@ -103,29 +105,34 @@ def write_wp_options(path: Path, *, profile_id: int, server_key: str, region: st
 
 
 class Worker(threading.Thread):
-    """The worker in a thread: drain the queue every ``poll`` s, run the sweeps every ``sweep`` s."""
+    """The worker in a thread: drain the queue when woken or every ``poll`` s, sweep every ``sweep`` s."""
 
     def __init__(self, services: Services, *, poll: float, sweep: float) -> None:
         super().__init__(name="demo-worker", daemon=True)
         self.services, self.poll, self.sweep = services, poll, sweep
         self.stopping = threading.Event()
+        self.listener: Listener | None = None  # bound when the thread starts
+        self._next_sweep = time.monotonic()
 
     def run(self) -> None:
-        """Loop until ``stopping`` is set; the job in hand always finishes first."""
-        next_sweep = time.monotonic()
+        """Loop until ``stop`` is called; the job in hand always finishes first."""
+        listener = self.listener = Listener(self.services.settings.wakeup_socket)
         try:
-            while not self.stopping.is_set():
-                try:
-                    drain_safely(self.services)
-                    if time.monotonic() >= next_sweep:
-                        sweep_safely(self.services)
-                        next_sweep = time.monotonic() + self.sweep
-                except Exception:  # a bug must not end the demo's worker: log it, go on
-                    log.exception("worker tick failed")
-                    self.services.db.close()
-                self.stopping.wait(self.poll)
+            serve_queue(self.services, listener, self.stopping, poll=self.poll, between=self._sweep)
         finally:
             self.services.db.close()  # this thread's connection
+            listener.close()
+
+    def stop(self) -> None:
+        """Ask the loop to end (at once if it is waiting)."""
+        self.stopping.set()
+        if self.listener is not None:
+            self.listener.interrupt()
+
+    def _sweep(self) -> None:
+        if time.monotonic() >= self._next_sweep:
+            sweep_safely(self.services)
+            self._next_sweep = time.monotonic() + self.sweep
 
 
 @dataclass
@@ -173,7 +180,7 @@ class DemoStack:
     def stop(self) -> None:
         """Stop taking requests, let the worker finish its job, then close everything."""
         self._shutdown("sidecar")
-        self.worker.stopping.set()
+        self.worker.stop()
         if self.worker.is_alive():  # it may still be talking to PayTabs or WordPress
             self.worker.join(15)
         self._shutdown("paytabs")
@@ -213,7 +220,15 @@ def demo_settings(urls: dict[str, str], data_dir: Path, wp_options_url: str) -> 
         "WP_DATABASE_URL": wp_options_url,
         "PAYTABS_BASE_URL": urls["paytabs"],
         "CLOSE_DB_AFTER_REQUEST": True,
+        # The web side wakes the worker thread the moment it queues a confirmation.
+        "SIDECAR_WAKEUP_SOCKET": wakeup_socket_for(data_dir),
     }
+
+
+def wakeup_socket_for(data_dir: Path) -> str:
+    """Return the wake-up socket in ``data_dir``, or "off" where its path would be too long."""
+    path = str(data_dir.resolve() / "wakeup.sock")
+    return path if len(path.encode()) <= MAX_SOCKET_PATH else "off"
 
 
 def build_demo(

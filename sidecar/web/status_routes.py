@@ -5,23 +5,51 @@ small page that refreshes itself and, once the registration is complete, is sent
 browser through its one login link while it lives, else to the WordPress login form with its e-mail
 (the bridge sends a browser already logged in on to the thank-you page); any other browser to the
 thank-you page.
+
+Long poll: ``?wait=<seconds>&since=<state>`` holds a script's request while the intent is still in
+``since`` (up to ``wait`` s, at most MAX_WAIT_SECONDS, well below nginx's and gunicorn's timeouts),
+looking at the store every CHECK_SECONDS, then answers as usual. Each web process holds at most
+``status_wait_slots`` requests at once (they occupy gunicorn threads); beyond that it answers at
+once with ``waited: false`` and the page falls back to ordinary polling. Only the final answer goes
+through ``buyer_status``, so the login link is minted exactly as for an ordinary poll.
 """
 
 from __future__ import annotations
 
+import re
+import threading
+import time
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, request
+from flask import Blueprint, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from sidecar.core.errors import IntentNotFound
+from sidecar.core.container import Services
+from sidecar.core.errors import DatabaseBusy, IntentNotFound, SidecarError
 from sidecar.domain import messages
+from sidecar.domain.states import State
 from sidecar.payments.buyer_status import buyer_status
+from sidecar.store import repository as repo
 from sidecar.web.checkout_routes import browser_cookie_name
 from sidecar.web.context import services
 from sidecar.web.responses import message_page
 
 bp = Blueprint("status", __name__)
+MAX_WAIT_SECONDS = 25.0
+CHECK_SECONDS = 0.025
+_WAIT_FORMAT = re.compile(r"\d{1,2}(\.\d{1,3})?")
+_STATES = frozenset(state.value for state in State)
+_slots_lock = threading.Lock()
+
+
+class BadStatusQuery(SidecarError):
+    """A long poll's ``wait`` or ``since`` cannot be read (400, with its own code)."""
+
+    http_status = 400
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @bp.get("/therapy/status/<ref>")
@@ -29,10 +57,67 @@ def status(ref: str) -> BaseResponse:
     """Return the intent's state and message; the login link only to the paying browser."""
     if len(ref) > 40 or not ref.replace("_", "").replace("-", "").isalnum():
         raise IntentNotFound(messages.STATUS_TEXTS["notFound"])
+    wait, since = long_poll_query()
+    navigation = is_navigation()
+    waited = False
+    if wait > 0 and since is not None and not navigation:
+        waited = wait_for_change(services(), ref, since, wait)
     answer = buyer_status(services(), ref, request.cookies.get(browser_cookie_name(ref)))
-    response = status_page(answer) if is_navigation() else jsonify(answer)
+    # waited: the request was held (a slot was free), so an unchanged state means "ask again now".
+    response = status_page(answer) if navigation else jsonify({**answer, "waited": waited})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def long_poll_query() -> tuple[float, str | None]:
+    """Return the query's ``wait`` (0 when absent) and ``since``; refuse what cannot be read."""
+    raw_wait, since = request.args.get("wait"), request.args.get("since")
+    wait = 0.0
+    if raw_wait is not None:
+        if not _WAIT_FORMAT.fullmatch(raw_wait) or float(raw_wait) > MAX_WAIT_SECONDS:
+            raise BadStatusQuery(
+                "bad_wait", f"wait must be a number of seconds from 0 to {MAX_WAIT_SECONDS:g}"
+            )
+        wait = float(raw_wait)
+    if since is not None and since not in _STATES:
+        raise BadStatusQuery("bad_since", "since must be a registration state")
+    return wait, since
+
+
+def wait_for_change(services: Services, ref: str, since: str, wait: float) -> bool:
+    """Hold until the intent leaves ``since`` or ``wait`` s pass; False when no slot was free."""
+    slots = _wait_slots(services.settings.status_wait_slots)
+    if not slots.acquire(blocking=False):
+        return False
+    try:
+        deadline = time.monotonic() + wait
+        while _current_state(services, ref, since) == since:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(CHECK_SECONDS, left))
+        return True
+    finally:
+        slots.release()
+
+
+def _wait_slots(size: int) -> threading.BoundedSemaphore:
+    """This process's semaphore of waiting requests (one per app)."""
+    with _slots_lock:
+        slots = current_app.extensions.get("status_wait_slots")
+        if slots is None:
+            slots = current_app.extensions["status_wait_slots"] = threading.BoundedSemaphore(size)
+        return slots
+
+
+def _current_state(services: Services, ref: str, since: str) -> str | None:
+    """Return the intent's state (None if unknown); a busy store counts as no change yet."""
+    try:
+        with services.db.transaction() as tx:
+            intent = repo.find_intent_by_ref(tx, ref)
+    except DatabaseBusy:
+        return since
+    return None if intent is None else intent.state.value
 
 
 def is_navigation() -> bool:
@@ -50,9 +135,13 @@ def status_page(answer: dict[str, Any]) -> BaseResponse:
         return redirect(target, code=303)
     if answer["done"]:
         return message_page(
-            200, messages.STATUS_DONE_TITLE, answer["message"], answer["registration_url"]
+            200,
+            messages.STATUS_DONE_TITLE,
+            answer["message"],
+            answer["registration_url"],
+            lang=answer["locale"],
         )
-    page = message_page(200, messages.STATUS_PLACEHOLDER, answer["message"])
+    page = message_page(200, messages.STATUS_PLACEHOLDER, answer["message"], lang=answer["locale"])
     body = page.get_data(as_text=True).replace(
         "<meta charset=utf-8>", '<meta charset=utf-8><meta http-equiv="refresh" content="3">', 1
     )

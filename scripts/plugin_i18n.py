@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -262,10 +263,25 @@ def extract() -> None:
 
 
 def mo_bytes(locale: str) -> bytes:
-    """Return the .mo that the locale's .po compiles to."""
+    """Return the .mo that the locale's .po compiles to, laid out as WordPress's MO reader wants."""
     buffer = io.BytesIO()
     write_mo(buffer, read_catalog(po_path(locale), locale))
-    return buffer.getvalue()
+    return wordpress_mo(buffer.getvalue())
+
+
+def wordpress_mo(data: bytes) -> bytes:
+    """Point the .mo's (empty) hash table at the end of the two tables, as GNU msgfmt does.
+
+    Babel writes offset 0 for a hash table of size 0; WordPress's MO reader takes the hash table's
+    offset as the end of the translations' table and refuses the whole file.
+    """
+    magic, revision, total, originals, translations, hash_size, _ = struct.unpack("<7I", data[:28])
+    if magic != 0x950412DE or hash_size != 0:
+        return data
+    header = struct.pack(
+        "<7I", magic, revision, total, originals, translations, 0, translations + 8 * total
+    )
+    return header + data[28:]
 
 
 def compile_all() -> None:

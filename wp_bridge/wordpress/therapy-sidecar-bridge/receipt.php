@@ -128,7 +128,7 @@ function receipt_html( array $booking ): string {
 	foreach ( receipt_lines( $booking, $group, (string) $name ) as $line ) {
 		$items .= '<li>' . esc_html( $line ) . '</li>';
 	}
-	$out  = '<div class="therapy-sidecar-receipt">';
+	$out  = '<div class="therapy-sidecar-receipt"' . dir_attributes() . '>';
 	$out .= '<h2>' . esc_html__( 'Your receipt', 'therapy-sidecar' ) . '</h2><ul>' . $items . '</ul>';
 	$ics  = receipt_calendar_url( (string) $booking['calendar_url'], $group );
 	if ( '' !== $ics ) {
@@ -145,7 +145,7 @@ function receipt_html( array $booking ): string {
 function registered_logged_out_html( string $ref ): string {
 	$page = get_permalink();
 	$here = add_query_arg( 'intent', rawurlencode( $ref ), false !== $page ? $page : home_url( '/' ) );
-	return '<div class="therapy-sidecar-receipt therapy-sidecar-receipt--logged-out">'
+	return '<div class="therapy-sidecar-receipt therapy-sidecar-receipt--logged-out"' . dir_attributes() . '>'
 		. notice_html( __( 'You are registered. Log in to see your receipt and your group.', 'therapy-sidecar' ) )
 		. '<p class="therapy-sidecar-receipt__actions"><a class="therapy-sidecar-login" href="' . esc_url( wp_login_url( $here ) ) . '">'
 		. esc_html__( 'Log in', 'therapy-sidecar' ) . '</a> · <a class="therapy-sidecar-lostpassword" href="' . esc_url( wp_lostpassword_url( $here ) ) . '">'

@@ -191,10 +191,11 @@ class WordPressClient(WordPress):
         user_id: int | None = None,
         to: str | None = None,
         data: dict[str, Any] | None = None,
+        locale: str | None = None,
     ) -> bool:
         """Ask WordPress to send a mail; idempotent per template+intent_ref (repeat -> False)."""
         body: dict[str, Any] = {"template": template, "intent_ref": intent_ref}
-        optional = {"user_id": user_id, "to": to, "data": data}
+        optional = {"user_id": user_id, "to": to, "data": data, "locale": locale}
         body.update({key: value for key, value in optional.items() if value is not None})
         answer = self._json(self._request("POST", f"{BRIDGE}/emails", body=body))
         return isinstance(answer, dict) and answer.get("sent") is True

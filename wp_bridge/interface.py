@@ -86,10 +86,12 @@ class WordPress(Protocol):
         user_id: int | None = None,
         to: str | None = None,
         data: dict[str, Any] | None = None,
+        locale: str | None = None,
     ) -> bool:
         """Ask WordPress to send a mail; idempotent per template+intent_ref (repeat -> False).
 
-        ``data`` is the template's JSON object, passed through as it is (any JSON values).
+        ``data`` is the template's JSON object, passed through as it is (any JSON values);
+        ``locale`` ("en" or "ar") is the buyer's language, the mail's language.
         """
         ...
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sidecar.core.container import Services
 from sidecar.core.errors import IntentNotFound
+from sidecar.core.i18n import translate
 from sidecar.core.secretbox import matches_any
 from sidecar.domain.messages import AWAITING_PAYMENT_HELD_UNTIL
 from sidecar.domain.states import ENDED, State, buyer_message
@@ -36,7 +37,8 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
         answer: dict[str, Any] = {
             "ref": intent.ref,
             "state": intent.state.value,
-            "message": buyer_message(intent.state, intent.state_reason),
+            "message": translate(buyer_message(intent.state, intent.state_reason), intent.locale),
+            "locale": intent.locale,
             "done": intent.state in ENDED,
             "registration_url": intent.registration_url,
         }
@@ -45,8 +47,10 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
             # once PayTabs has reported the payment, only the wait for its confirmation is said.
             answer["hold_expires_at"] = iso_utc(intent.hold_expires_at)
             if not payment_reported(tx, intent.id):
-                answer["message"] = AWAITING_PAYMENT_HELD_UNTIL.format(
-                    time=hhmm_utc(intent.hold_expires_at)
+                answer["message"] = translate(
+                    AWAITING_PAYMENT_HELD_UNTIL,
+                    intent.locale,
+                    time=hhmm_utc(intent.hold_expires_at),
                 )
         if intent.state == State.FULFILLED:
             answer["redirect_url"] = intent.thank_you_url

@@ -18,6 +18,7 @@ from sidecar.core.errors import (
     PaymentProviderUnavailable,
     WordPressUnavailable,
 )
+from sidecar.core.i18n import DEFAULT_LOCALE, normalize_locale, paypage_lang
 from sidecar.core.secretbox import encrypt, hash_secret, new_secret
 from sidecar.domain import messages
 from sidecar.domain.messages import FORM_ERRORS
@@ -95,8 +96,14 @@ def _verify_with_any_secret(services: Services, token: str) -> dict[str, Any]:
     raise last
 
 
-def start_checkout(services: Services, form: CheckoutForm, *, client_ip: str) -> CheckoutResult:
-    """Run the whole checkout for a validated form and return where the browser goes next."""
+def start_checkout(
+    services: Services, form: CheckoutForm, *, client_ip: str, locale: str = DEFAULT_LOCALE
+) -> CheckoutResult:
+    """Run the whole checkout for a validated form and return where the browser goes next.
+
+    ``locale`` is the form's (WordPress's) locale: kept on the intent, it is the language of all
+    the buyer reads from here on, the PayTabs page included; one we do not speak means English.
+    """
     buyer = verify_form_token(services, form.form_token)
     secret = new_secret()
     existing = _replay_if_resubmitted(services, form, secret)
@@ -111,6 +118,7 @@ def start_checkout(services: Services, form: CheckoutForm, *, client_ip: str) ->
     bookings = _load_bookings(services, group.id)
     seats.refuse_booked_member(buyer.user_id, bookings)
     values = _intent_values(services, form, group, buyer, email, secret, client_ip)
+    values["locale"] = normalize_locale(locale)
     try:
         intent = _hold_seat_and_store(services, form, group, bookings, values, secret)
     except _Replayed as replayed:
@@ -310,6 +318,7 @@ def _page_request(services: Services, intent: Intent, form: CheckoutForm) -> Pag
         return_url=f"{settings.public_url}/paytabs/return",
         callback_url=f"{settings.public_url}/paytabs/ipn",
         paypage_ttl_minutes=settings.paypage_ttl_minutes,
+        lang=paypage_lang(intent.locale),
     )
 
 

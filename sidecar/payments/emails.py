@@ -21,12 +21,18 @@ def run_emails(services: Services, job: Job) -> str:
     if intent.state == State.FULFILLED:
         if intent.user_created and intent.wp_user_id is not None:
             # Core REST user creation sends no mail; WordPress's own set-password mail does.
-            wp.send_email(template="new_user", intent_ref=intent.ref, user_id=intent.wp_user_id)
+            wp.send_email(
+                template="new_user",
+                intent_ref=intent.ref,
+                user_id=intent.wp_user_id,
+                locale=intent.locale,
+            )
         if services.settings.send_booking_email:
             wp.send_email(
                 template="booking_confirmed",
                 intent_ref=intent.ref,
                 user_id=intent.wp_user_id,
+                locale=intent.locale,  # the mail is written in the buyer's language
                 # The receipt: amount, currency, PayTabs reference, paid_at and the calendar link.
                 data={**data, **receipt_data(services.settings, intent)},
             )
@@ -39,6 +45,7 @@ def run_emails(services: Services, job: Job) -> str:
             intent_ref=intent.ref,
             user_id=intent.wp_user_id,
             to=intent.email,
+            locale=intent.locale,
             data=cancelled,
         )
         sent = "cancellation_mail"
@@ -48,6 +55,7 @@ def run_emails(services: Services, job: Job) -> str:
             intent_ref=intent.ref,
             user_id=intent.wp_user_id,
             to=intent.email,
+            locale=intent.locale,
             data=data,
         )
         sent = "refund_mail"

@@ -87,6 +87,7 @@ class Book:
             created_at=self._clock(),
             token=secrets.token_hex(24),
             user_defined=_dict_field(body, "user_defined") or None,
+            paypage_lang="ar" if body.get("paypage_lang") == "ar" else "en",
         )
         record.expires_at = record.created_at + 60 * rec.ttl_field(body)
         self._check_duplicate("sale", record)
@@ -304,4 +305,5 @@ class Book:
         if record.tran_type == "Sale":
             refunded = record.taken_amount - self.refundable(record)
             entry["refunded"] = rec.format_money(refunded, record.taken_currency)
+            entry["paypage_lang"] = record.paypage_lang
         return entry

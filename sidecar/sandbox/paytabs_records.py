@@ -100,6 +100,8 @@ class Record:
     # What the card was really charged when it differs from the cart (a surcharge, a conversion).
     charged_amount: Decimal | None = None
     charged_currency: str | None = None
+    # The hosted page's language the merchant asked for (``paypage_lang``: "en" or "ar").
+    paypage_lang: str = "en"
 
     @property
     def taken_amount(self) -> Decimal:

@@ -10,10 +10,13 @@ import html
 import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from babel import negotiate_locale
 from flask import Flask, Response, current_app, jsonify, redirect, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.core.errors import CheckoutRejected, SidecarError
+from sidecar.core.i18n import DEFAULT_LOCALE, LOCALES, direction, normalize_locale, translate
 from sidecar.domain import messages
 from sidecar.web.context import services
 
@@ -29,8 +32,31 @@ def wants_json() -> bool:
     )
 
 
+def request_locale() -> str:
+    """Return the language of a page shown before any intent exists: the form's posted ``locale``
+    (WordPress's), else the browser's Accept-Language; English when neither names one we speak."""
+    try:
+        posted = request.form.get("locale") if request.method == "POST" else None
+    except HTTPException:  # a body too large or unreadable: its own error is being answered
+        posted = None
+    if posted:
+        return normalize_locale(posted[:32])
+    preferred = [value.replace("-", "_") for value in request.accept_languages.values()]
+    return negotiate_locale(preferred, list(LOCALES)) or DEFAULT_LOCALE
+
+
+def refusal_message(exc: CheckoutRejected, locale: str) -> str:
+    """Return a refusal's sentence in ``locale``: its own when the catalogue has it, else the form's
+    sentence for its code and field (a sentence with its figures filled in is no msgid)."""
+    translated = translate(exc.message, locale)
+    if normalize_locale(locale) == DEFAULT_LOCALE or translated != exc.message:
+        return translated
+    return messages.form_error(exc.code, exc.field or "", locale)
+
+
 def error_json(status: int, code: str, message: str, field: str | None = None) -> Response:
-    """Return ``{error:{code,message,field}}`` with ``status``."""
+    """Return ``{error:{code,message,field}}`` with ``status`` (a catalogue sentence translated)."""
+    message = translate(message, request_locale())
     response = jsonify({"error": {"code": code, "message": message, "field": field}})
     response.status_code = status
     return response
@@ -55,7 +81,6 @@ color:#fff;text-decoration:none}
 @media (max-width:40rem){main{margin:0;border:0;border-radius:0;min-height:100vh}}
 """
 PAGE_CSS_PATH = "/therapy/page.css"
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 
 
 def message_page(
@@ -67,31 +92,36 @@ def message_page(
     not_charged: bool = False,
     next_step: str = "",
     link_text: str = "",
-    lang: str = "en",
+    lang: str | None = None,
 ) -> Response:
     """Return a small HTML page for a person: what happened, whether they were charged, what next.
 
-    Every text comes from the catalogue (escaped here); no code, setting or exception text.
+    Every text comes from the catalogue (translated into ``lang``, the intent's locale when there
+    is one, else the request's, and escaped here); no code, setting or exception text.
     """
-    paragraphs = [f"<p>{html.escape(message)}</p>"]
+    lang = normalize_locale(lang) if lang else request_locale()
+
+    def text(sentence: str) -> str:
+        return html.escape(translate(sentence, lang))
+
+    paragraphs = [f"<p>{text(message)}</p>"]
     if not_charged:
-        paragraphs.append(f'<p class="tps-not-charged">{html.escape(messages.NOT_CHARGED)}</p>')
+        paragraphs.append(f'<p class="tps-not-charged">{text(messages.NOT_CHARGED)}</p>')
     if next_step:
-        paragraphs.append(f"<p>{html.escape(next_step)}</p>")
+        paragraphs.append(f"<p>{text(next_step)}</p>")
     if link:
         paragraphs.append(
             f'<p class="tps-back"><a href="{html.escape(link, quote=True)}">'
-            f"{html.escape(link_text or messages.GO_BACK)}</a></p>"
+            f"{text(link_text or messages.GO_BACK)}</a></p>"
         )
-    direction = "rtl" if lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
     css = html.escape(request.script_root + PAGE_CSS_PATH, quote=True)
     body = (
-        f'<!doctype html><html lang="{html.escape(lang, quote=True)}" dir="{direction}">'
+        f'<!doctype html><html lang="{lang}" dir="{direction(lang)}">'
         "<meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<link rel="stylesheet" href="{css}">'
-        f"<title>{html.escape(title)}</title>"
-        f"<main><h1>{html.escape(title)}</h1>{''.join(paragraphs)}</main></html>"
+        f"<title>{text(title)}</title>"
+        f"<main><h1>{text(title)}</h1>{''.join(paragraphs)}</main></html>"
     )
     return Response(body, status=status, mimetype="text/html")
 

@@ -477,6 +477,17 @@ class TestBridge:
             "data": {"group": "Grief"},
         }
 
+    @responses.activate
+    def test_send_email_carries_the_buyers_locale(self, client: WordPressClient) -> None:
+        responses.post(url(f"{BRIDGE}/emails"), status=202, json={"sent": True})
+        assert client.send_email(template="refunded", intent_ref="TP-1", to="a@b.c", locale="ar")
+        assert sent_json() == {
+            "template": "refunded",
+            "intent_ref": "TP-1",
+            "to": "a@b.c",
+            "locale": "ar",
+        }
+
     def test_login_url_is_built_without_http(self, client: WordPressClient) -> None:
         with responses.RequestsMock():
             link = client.login_url("eyJ0.abc-_")

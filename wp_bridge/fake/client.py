@@ -126,11 +126,17 @@ class FakeWordPressClient(WordPress):
         user_id: int | None = None,
         to: str | None = None,
         data: dict[str, Any] | None = None,
+        locale: str | None = None,
     ) -> bool:
         """Ask WordPress to send a mail; idempotent per template+intent_ref (repeat -> False)."""
         return self._call(
             lambda: self.fake.send_email(
-                template=template, intent_ref=intent_ref, user_id=user_id, to=to, data=data
+                template=template,
+                intent_ref=intent_ref,
+                user_id=user_id,
+                to=to,
+                data=data,
+                locale=locale,
             )
         )
 

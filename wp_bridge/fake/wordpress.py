@@ -371,6 +371,7 @@ class FakeWordPress:
         user_id: int | None = None,
         to: str | None = None,
         data: dict[str, Any] | None = None,
+        locale: str | None = None,
     ) -> bool:
         """Record a mail; idempotent per template+intent_ref (a repeat returns False)."""
         self._gate()
@@ -382,5 +383,7 @@ class FakeWordPress:
                 return False
             self._emailed.add((template, intent_ref))
             mail = {"template": template, "intent_ref": intent_ref, "to": recipient}
-            self.emails.append({**mail, "user_id": user_id, "data": data or {}})
+            self.emails.append(
+                {**mail, "user_id": user_id, "data": data or {}, "locale": locale or "en"}
+            )
         return True

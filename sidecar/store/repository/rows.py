@@ -63,6 +63,7 @@ class Intent:
     refund_status: str | None
     refund_requested_at: float | None
     cancel_refund_minor: int | None  # an operator's cancellation: what to refund (sql/0005)
+    locale: str  # the buyer's language, "en" or "ar" (sql/0007)
     paid_at: float | None
     fulfilled_at: float | None
     last_queried_at: float | None

@@ -128,7 +128,7 @@ function panel_amount( string $text ) {
 function shortcode_payments(): string {
 	mark_page_uncacheable();
 	if ( ! can_manage_payments() ) {
-		return '<div class="therapy-sidecar-panel therapy-sidecar-panel--unavailable"><p>'
+		return '<div class="therapy-sidecar-panel therapy-sidecar-panel--unavailable"' . dir_attributes() . '><p>'
 			. esc_html__( 'This page is not available.', 'therapy-sidecar' ) . '</p></div>';
 	}
 	return render_panel();
@@ -183,7 +183,7 @@ function panel_take_notice(): string {
  * The whole panel for a user who may see it.
  */
 function render_panel(): string {
-	$html  = '<div class="therapy-sidecar-panel">';
+	$html  = '<div class="therapy-sidecar-panel"' . dir_attributes() . '>';
 	$html .= '<h2>' . esc_html__( 'Therapy payments', 'therapy-sidecar' ) . '</h2>';
 	$html .= panel_take_notice();
 	$ref   = panel_param( 'tsp_ref' );

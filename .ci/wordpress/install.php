@@ -186,20 +186,25 @@ $group_closed = 103;
 $page_main   = therapy_ci_page( 'therapy-registration', 'Register for a therapy group', '[therapy_sidecar_form group="' . $group_main . '"]' );
 $page_small  = therapy_ci_page( 'therapy-registration-small', 'Register for the grief circle', '[therapy_sidecar_form group="' . $group_small . '"]' );
 $page_status = therapy_ci_page( 'therapy-registration-status', 'Your registration', '[therapy_sidecar_status]' );
-$page_thanks = therapy_ci_page( 'thank-you', 'Thank you', 'Thank you! You are now registered. We look forward to seeing you in the group.' );
+$page_thanks = therapy_ci_page( 'thank-you', 'Thank you', 'Thank you! You are now registered. We look forward to seeing you in the group.' . "\n\n[therapy_sidecar_receipt]" );
 
 $home = untrailingslashit( home_url() );
 update_option(
 	'therapy_sidecar_groups',
 	array(
 		$group_main  => array(
-			'name'          => 'Anxiety Support Circle',
-			'price'         => '150.00',
-			'currency'      => 'SAR',
-			'capacity'      => 25,
-			'open'          => true,
-			'bp_group_id'   => $bp_main,
-			'thank_you_url' => $home . '/thank-you/',
+			'name'             => 'Anxiety Support Circle',
+			'price'            => '150.00',
+			'currency'         => 'SAR',
+			'capacity'         => 25,
+			'open'             => true,
+			'bp_group_id'      => $bp_main,
+			'thank_you_url'    => $home . '/thank-you/',
+			// The session (the receipt's date and calendar entry); the small group has none.
+			'starts_at'        => '2027-03-14 18:30',
+			'timezone'         => 'Asia/Riyadh',
+			'duration_minutes' => 90,
+			'location'         => 'Olaya Centre, Room 2; Riyadh',
 		),
 		$group_small => array(
 			'name'             => 'Grief Circle (one seat)',

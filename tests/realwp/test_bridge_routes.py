@@ -25,6 +25,7 @@ GROUP_KEYS = {
     "registration_url",
     "status_url",
     "thank_you_url",
+    "schedule",
 }
 
 
@@ -61,12 +62,19 @@ def test_group_info_has_the_contract_shape(wp: WPSite) -> None:
     assert group["registration_url"] == f"{wp.base_url}/therapy-registration/"
     assert group["status_url"] == f"{wp.base_url}/therapy-registration-status/"
     assert group["thank_you_url"] == f"{wp.base_url}/thank-you/"
+    assert group["schedule"] == {
+        "starts_at": "2027-03-14T18:30:00+03:00",
+        "timezone": "Asia/Riyadh",
+        "duration_minutes": 90,
+        "location": "Olaya Centre, Room 2; Riyadh",
+    }
 
 
 def test_small_and_closed_groups(wp: WPSite) -> None:
     small = wp.rest("GET", f"/therapy-sidecar/v1/groups/{wp.group_id('small')}").json()
     assert small["capacity"] == 1
     assert small["registration_url"] == f"{wp.base_url}/therapy-registration-small/"
+    assert small["schedule"] is None
     closed = wp.rest("GET", f"/therapy-sidecar/v1/groups/{wp.group_id('closed')}").json()
     assert closed["open"] is False
     assert closed["price"] == "99.50"
@@ -256,4 +264,4 @@ def test_plugin_tables_exist_with_their_unique_keys(wp: WPSite) -> None:
     version = wp.query(
         f"SELECT option_value FROM {wp.prefix}options WHERE option_name = 'therapy_sidecar_schema_version'"
     )
-    assert version == [("1",)]
+    assert version == [("2",)]  # 2: the bookings' payment columns (the receipt)

@@ -72,9 +72,10 @@ function payment_args(): array {
 			'type'   => 'string',
 			'format' => 'date-time',
 		),
+		// Core checks no "uri" format: an http(s) address without spaces, quotes or angle brackets.
 		'calendar_url' => array(
 			'type'      => 'string',
-			'format'    => 'uri',
+			'pattern'   => '^https?://[^\\s<>"\']+$',
 			'maxLength' => 500,
 		),
 	);

@@ -317,3 +317,32 @@ RECEIPT_ADD_TO_CALENDAR: Final = N_("Add to calendar")
 REGISTERED_LOG_IN: Final = N_("You are registered. Log in to see your receipt and your group.")
 REGISTERED_LOG_IN_LINK: Final = N_("Log in")
 REGISTERED_SET_PASSWORD_LINK: Final = N_("Set or reset your password")
+
+# --- The demo site (sidecar/sandbox): the sandbox WordPress's own theme, in the visitor's language -
+# (the bridge plugin's pages have their own sentences, translated by WordPress)
+
+DEMO_SITE_NAME: Final = N_("Sandbox WordPress · Therapy groups")
+DEMO_LOG_IN_AS_MEMBER: Final = N_("Log in as a demo member")
+DEMO_LOGGED_IN_AS: Final = N_("Logged in as {email}")
+DEMO_LOG_OUT: Final = N_("Log out")
+DEMO_NOT_LOGGED_IN: Final = N_("Not logged in")
+DEMO_LANGUAGE: Final = N_("Language")
+DEMO_REGISTRATION_TITLE: Final = N_("Therapy group registration")
+DEMO_STATUS_TITLE: Final = N_("Registration status")
+DEMO_THANK_YOU_TITLE: Final = N_("Thank you")
+DEMO_FORM_HEADING: Final = N_("Register")
+DEMO_GROUPS_HEADING: Final = N_("Groups")
+DEMO_CONTINUE_TO_PAYMENT: Final = N_("Continue to payment")
+DEMO_PASSWORD_OPTIONAL: Final = N_(
+    "Password (optional: leave empty and we will e-mail you a link to set one)"
+)
+DEMO_GROUP_CLOSED: Final = N_("closed")
+DEMO_GROUP_FULL: Final = N_("full")
+DEMO_STATUS_NOSCRIPT: Final = N_(
+    "This page will take you to your registration status in a few seconds."
+)
+DEMO_CHECK_STATUS_NOW: Final = N_("Check your registration now")
+DEMO_REGISTRATION_COMPLETE: Final = N_("Your registration is complete. Your groups:")
+DEMO_LOGIN_TITLE: Final = N_("Log in")
+DEMO_LOGIN_FAILED: Final = N_("The e-mail address or password is not right.")
+DEMO_LOGIN_LINK_REFUSED: Final = N_("Login link refused")

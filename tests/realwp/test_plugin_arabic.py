@@ -210,3 +210,18 @@ def test_email_with_a_malformed_locale_is_refused(
     )
     assert sent.status_code == 400
     assert sent.json()["code"] == "rest_invalid_param"
+
+
+def test_email_without_a_locale_follows_the_users_language(
+    wp: WPSite, buyer: dict[str, Any], new_ref: Any
+) -> None:
+    # The user's own language (Profile > Language), on an English site.
+    # (WordPress gives every new user an empty "locale" meta.)
+    wp.query(
+        f"UPDATE {wp.prefix}usermeta SET meta_value = 'ar' WHERE user_id = %s AND meta_key = 'locale'",
+        (buyer["id"],),
+    )
+    sent = send(wp, template="refunded", intent_ref=new_ref(), user_id=buyer["id"])
+    assert sent.status_code == 202, sent.text
+    [(subject, _)] = mails_to(wp, buyer["email"])
+    assert "أُعيد إليك المبلغ المدفوع" in subject

@@ -20,9 +20,12 @@ from markupsafe import Markup
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response as BaseResponse
 
+from sidecar.domain import messages
 from sidecar.payments.drafts import DRAFT_COOKIE, open_draft
 from sidecar.sandbox import wordpress_pages as pages
 from sidecar.sandbox.wordpress_copy import BACK_TEXT, STATUS_TEXTS
+from sidecar.sandbox.wordpress_i18n import _ as in_visitors_language
+from sidecar.sandbox.wordpress_i18n import remember_language
 from sidecar.sandbox.wordpress_login import add_login_form
 from sidecar.sandbox.wordpress_rest import AUTH_COOKIE, AUTH_COOKIE_SECONDS, RestApi, site_url
 from wp_bridge.errors import UserAlreadyExists
@@ -87,6 +90,7 @@ def create_wordpress_app(
 
     _add_demo_login(app, fake, shared_secret)
     add_login_form(app, fake, api, shared_secret, AUTH_COOKIE)
+    app.after_request(remember_language)
     return app
 
 
@@ -143,9 +147,11 @@ def _status_page(fake: FakeWordPress, api: RestApi, sidecar: str, server_side: b
     record = fake.user_record(api.logged_in_user_id())
     back_url = f"{site_url()}/therapy-registration/"
     if not ref:
-        text = pages.notice("We could not find a registration to follow on this page.", "error")
-        body = text + Markup("<p><a href='{}'>{}</a></p>").format(back_url, BACK_TEXT)
-        return pages.page("Registration status", body, who=record.email if record else "")
+        text = pages.notice(in_visitors_language(messages.NO_REGISTRATION_ON_PAGE), "error")
+        body = text + Markup("<p><a href='{}'>{}</a></p>").format(
+            back_url, in_visitors_language(BACK_TEXT)
+        )
+        return pages.page(messages.DEMO_STATUS_TITLE, body, who=record.email if record else "")
     status_url = f"{sidecar}/therapy/status/{quote(ref, safe='')}"
     return pages.status_page(
         ref=ref,

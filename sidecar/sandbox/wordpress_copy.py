@@ -23,9 +23,7 @@ PERSON_INPUTS = (  # name, type, extra attributes: the plugin's fields, in its o
     ("street1", "text", Markup(" required maxlength='200' autocomplete='address-line1'")),
     ("city", "text", Markup(" required maxlength='100' autocomplete='address-level2'")),
 )
-LONG_LABELS = {
-    "password": "Password (optional: leave empty and we will e-mail you a link to set one)"
-}
+LONG_LABELS = {"password": messages.DEMO_PASSWORD_OPTIONAL}
 COUNTRIES = {
     "SA": "Saudi Arabia", "AE": "United Arab Emirates", "BH": "Bahrain", "KW": "Kuwait",
     "OM": "Oman", "QA": "Qatar", "EG": "Egypt", "JO": "Jordan", "GB": "United Kingdom",
@@ -56,8 +54,13 @@ STYLE = Markup(
     ".groups{list-style:none;padding:0}.groups li{border:1px solid #ddd;border-radius:6px;"
     "padding:.5rem 1rem;margin:.5rem 0}.groups li.chosen{border:2px solid #2271b1}.full{color:#a00}"
     "input,select{min-width:18rem;padding:.25rem}"
-    ".therapy-sidecar-notice--error{background:#fcf0f1;border-left:4px solid #d63638;padding:0 1rem}"
-    ".therapy-sidecar-notice--info{background:#f0f6fc;border-left:4px solid #72aee6;padding:0 1rem}"
+    # Logical properties: the notices' bar is on the reading side in Arabic (right) and English.
+    ".therapy-sidecar-notice--error{background:#fcf0f1;border-inline-start:4px solid #d63638;"
+    "padding:0 1rem}"
+    ".therapy-sidecar-notice--info{background:#f0f6fc;border-inline-start:4px solid #72aee6;"
+    "padding:0 1rem}"
+    "header{flex-wrap:wrap;gap:0 1rem}.languages{margin:1rem 0}"
+    "input,select{max-width:100%;box-sizing:border-box}"
     "label{display:inline-block;min-width:10rem}[aria-invalid=true]{outline:2px solid #d63638}"
     "button{background:#2271b1;color:#fff;border:0;border-radius:4px;padding:.6rem 1.2rem;font-size:1rem}"
 )

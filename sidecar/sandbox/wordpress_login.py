@@ -16,7 +16,9 @@ from flask import Flask, Response, redirect, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
+from sidecar.domain import messages
 from sidecar.sandbox import wordpress_pages as pages
+from sidecar.sandbox.wordpress_i18n import _
 from wp_bridge.fake import FakeWordPress
 from wp_bridge.fake.records import UserRecord
 from wp_bridge.tokens import sign_token
@@ -74,12 +76,20 @@ def _password_ok(record: UserRecord, password: str) -> bool:
 
 
 def _form_page(email: str, next_url: str, failed: bool) -> str:
-    error = pages.notice("The e-mail address or password is not right.", "error") if failed else ""
+    error = pages.notice(_(messages.DEMO_LOGIN_FAILED), "error") if failed else ""
     body = Markup(
-        "{}<form method='post' action='{}'><p><label for='user_login'>E-mail address</label> "
+        "{}<form method='post' action='{}'><p><label for='user_login'>{}</label> "
         "<input id='user_login' name='user_login' value='{}' autocomplete='username'></p>"
-        "<p><label for='user_pass'>Password</label> <input id='user_pass' name='pwd' "
+        "<p><label for='user_pass'>{}</label> <input id='user_pass' name='pwd' "
         "type='password' autocomplete='current-password' autofocus></p>"
-        "<input type='hidden' name='redirect_to' value='{}'><p><button>Log in</button></p></form>"
-    ).format(error, LOGIN_FORM, email, next_url)
-    return pages.page("Log in", body)
+        "<input type='hidden' name='redirect_to' value='{}'><p><button>{}</button></p></form>"
+    ).format(
+        error,
+        LOGIN_FORM,
+        _(messages.FIELD_LABELS["email"]),
+        email,
+        _(messages.FIELD_LABELS["password"]),
+        next_url,
+        _(messages.DEMO_LOGIN_TITLE),
+    )
+    return pages.page(messages.DEMO_LOGIN_TITLE, body)

@@ -13,16 +13,19 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale
+from flask import has_request_context
 from markupsafe import Markup
 
+from sidecar.core.i18n import direction
+from sidecar.domain import messages
+from sidecar.domain.messages import form_error
 from sidecar.sandbox.wordpress_copy import (
     BACK_TEXT,
     BAD_STATES,
     COUNTRIES,
-    ERROR_SENTENCES,
     FIELD_LABELS,
     KNOWN_EMAIL_CODES,
-    LABELLED_ERRORS,
     LOG_IN_TEXT,
     LOGIN_FORM_PATH,
     LONG_LABELS,
@@ -34,6 +37,7 @@ from sidecar.sandbox.wordpress_copy import (
     STATUS_TEXTS,
     STYLE,
 )
+from sidecar.sandbox.wordpress_i18n import WP_LOCALES, _, language_switch, visitor_locale
 from wp_bridge.fake.records import BPMember, UserRecord
 from wp_bridge.models import INTENT_META_KEY, GroupInfo
 
@@ -98,20 +102,35 @@ def error_json(code: str, message: str, status: int, data: dict[str, Any] | None
 
 
 def page(title: str, body: Markup | str, *, head: Markup | None = None, who: str = "") -> str:
-    """Wrap a body in the sandbox theme (site header, styles); ``who`` is the logged-in email."""
+    """Wrap a body in the sandbox theme (site header, language switch, styles) in the visitor's
+    language (``title``, a catalogue sentence, translated here); ``who`` is the logged-in email."""
     account = (
-        Markup("Logged in as {} · <a href='/demo-logout/'>Log out</a>").format(who)
+        Markup("{} · <a href='/demo-logout/'>{}</a>").format(
+            _(messages.DEMO_LOGGED_IN_AS, email=who), _(messages.DEMO_LOG_OUT)
+        )
         if who
-        else Markup("<a href='/demo-login/'>Log in as a demo member</a>")
+        else Markup("<a href='/demo-login/'>{}</a>").format(_(messages.DEMO_LOG_IN_AS_MEMBER))
     )
+    locale = visitor_locale()
     return str(
         Markup(
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<!doctype html><html lang='{}' dir='{}'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             "<title>{}</title><style>{}</style>{}</head><body><header>"
-            "<p><a href='/therapy-registration/'>Sandbox WordPress · Therapy groups</a></p>"
+            "<p><a href='/therapy-registration/'>{}</a></p>{}"
             "<p class='account'>{}</p></header><main><h1>{}</h1>{}</main></body></html>"
-        ).format(title, STYLE, head or "", account, title, body)
+        ).format(
+            locale,
+            direction(locale),
+            _(title),
+            STYLE,
+            head or "",
+            _(messages.DEMO_SITE_NAME),
+            language_switch() if has_request_context() else "",
+            account,
+            _(title),
+            body,
+        )
     )
 
 
@@ -124,18 +143,9 @@ def notice(text: str, kind: str = "info") -> Markup:
 
 
 def error_message(code: str, field: str | None) -> str:
-    """Return the sentence for the sidecar's ?error=CODE&field=F (the plugin's wording)."""
-    label = FIELD_LABELS.get(field or "", "")
-    if code in LABELLED_ERRORS:
-        with_label, without = LABELLED_ERRORS[code]
-        return with_label.format(label) if label else without
-    if code == "invalid_address":
-        return {
-            "street1": "Please enter your street address (4 to 128 characters).",
-            "city": "Please enter your city (2 to 128 characters).",
-        }.get(field or "", "Please check your address.")
-    generic = "Something went wrong with your registration. Please check the form and try again."
-    return ERROR_SENTENCES.get(code, generic)
+    """Return the sentence for the sidecar's ?error=CODE&field=F (the plugin's wording), in the
+    visitor's language."""
+    return form_error(code, field or "", visitor_locale())
 
 
 def group_list(groups: list[GroupInfo], chosen: GroupInfo | None = None) -> Markup:
@@ -143,10 +153,10 @@ def group_list(groups: list[GroupInfo], chosen: GroupInfo | None = None) -> Mark
     items = []
     for g in groups:
         mark = Markup(" class='chosen'") if chosen and g.id == chosen.id else ""
-        seats = Markup("{} of {} seats left").format(g.seats_left, g.capacity)
+        seats = Markup("{}").format(_(messages.SEATS_LEFT, left=g.seats_left, capacity=g.capacity))
         if not g.open or not g.seats_left:
             seats = Markup("<span class='full'>{}</span>").format(
-                "closed" if not g.open else "full"
+                _(messages.DEMO_GROUP_CLOSED if not g.open else messages.DEMO_GROUP_FULL)
             )
         items.append(
             Markup(
@@ -158,7 +168,7 @@ def group_list(groups: list[GroupInfo], chosen: GroupInfo | None = None) -> Mark
 
 def _input(name: str, kind: str, value: str, extra: Markup, field: str | None) -> Markup:
     invalid = Markup(" aria-invalid='true' autofocus") if name == field else Markup("")
-    label = LONG_LABELS.get(name) or FIELD_LABELS[name]
+    label = _(LONG_LABELS.get(name) or FIELD_LABELS[name])
     return Markup(
         "<p class='therapy-sidecar-field therapy-sidecar-field--{0}'><label for='tps-{0}'>{1}</label> "
         "<input type='{2}' id='tps-{0}' name='{0}' value='{3}'{4}{5}></p>"
@@ -178,18 +188,20 @@ def _person_fields(user: UserRecord | None, field: str | None, draft: dict[str, 
         )
         for name, kind, extra in PERSON_INPUTS
     ]
+    # Country names in the visitor's language from CLDR (Babel), as WordPress's own list would be.
+    territories = Locale.parse(visitor_locale()).territories
     options = Markup("").join(
         Markup("<option value='{}'{}>{}</option>").format(
-            code, Markup(" selected") if code == country else "", name
+            code, Markup(" selected") if code == country else "", territories.get(code, name)
         )
         for code, name in COUNTRIES.items()
     )
     invalid = Markup(" aria-invalid='true' autofocus") if field == "country" else Markup("")
     parts.append(
         Markup(
-            "<p class='therapy-sidecar-field--country'><label for='tps-country'>Country</label> "
+            "<p class='therapy-sidecar-field--country'><label for='tps-country'>{}</label> "
             "<select id='tps-country' name='country' required{}>{}</select></p>"
-        ).format(invalid, options)
+        ).format(_(FIELD_LABELS["country"]), invalid, options)
     )
     if user is None:  # a logged-in buyer already has a password
         parts.append(_input("password", "password", "", Markup(" minlength='8'"), field))
@@ -210,9 +222,9 @@ def _group_select(groups: list[GroupInfo], selected: GroupInfo | None, field: st
     )
     invalid = Markup(" aria-invalid='true' autofocus") if field == "group_id" else Markup("")
     return Markup(
-        "<p class='therapy-sidecar-form__group'><label for='tps-group'>Group</label> "
+        "<p class='therapy-sidecar-form__group'><label for='tps-group'>{}</label> "
         "<select id='tps-group' name='group_id' required{}>{}</select></p>"
-    ).format(invalid, options)
+    ).format(_(FIELD_LABELS["group_id"]), invalid, options)
 
 
 def registration_page(
@@ -234,24 +246,31 @@ def registration_page(
     if error:  # the sidecar's code, for support and the demo's curious: in the source, never shown
         top += Markup("<!-- sidecar error code: {} -->").format(error.replace("-", ""))
     form = Markup(
-        "<h2>Register</h2><form class='therapy-sidecar-form' method='post' action='{}' "
+        "<h2>{}</h2><form class='therapy-sidecar-form' method='post' action='{}' "
         "accept-charset='UTF-8'>{}<input type='hidden' name='idempotency_key' value='{}'>"
         "<input type='hidden' name='form_token' value='{}'>"
+        # The site's locale, as the plugin's form sends get_locale(): the buyer's language from
+        # here on (the PayTabs page, the status page, the e-mails).
+        "<input type='hidden' name='locale' value='{}'>"
         # Where the sidecar sends a refused form back (a cross-site Referer is only the origin).
         "<input type='hidden' name='form_url' value='{}'>{}"
         # The plugin's button names the price of its one group; here the select names each price.
-        "<p class='therapy-sidecar-form__submit'><button type='submit'>Continue to payment</button>"
+        "<p class='therapy-sidecar-form__submit'><button type='submit'>{}</button>"
         "</p></form>"
     ).format(
+        _(messages.DEMO_FORM_HEADING),
         action,
         _group_select(groups, selected, field),
         idempotency_key,
         form_token,
+        WP_LOCALES[visitor_locale()],
         _form_url(groups, selected),
         _person_fields(user, field, draft or {}),
+        _(messages.DEMO_CONTINUE_TO_PAYMENT),
     )
-    body = top + Markup("<h2>Groups</h2>") + group_list(groups, selected) + form
-    return page("Therapy group registration", body, who=user.email if user else "")
+    groups_heading = Markup("<h2>{}</h2>").format(_(messages.DEMO_GROUPS_HEADING))
+    body = top + groups_heading + group_list(groups, selected) + form
+    return page(messages.DEMO_REGISTRATION_TITLE, body, who=user.email if user else "")
 
 
 def _form_url(groups: list[GroupInfo], selected: GroupInfo | None) -> str:
@@ -270,7 +289,7 @@ def known_email_links(back: str) -> Markup:
     return Markup(
         "<p class='therapy-sidecar-notice__actions'><a class='therapy-sidecar-login' href='{}'>{}</a>"
         " · <span class='therapy-sidecar-lostpassword'>{}</span></p>"
-    ).format(login, LOG_IN_TEXT, RESET_LINK_TEXT)
+    ).format(login, _(LOG_IN_TEXT), _(RESET_LINK_TEXT))
 
 
 # The status page's long poll (wait, s) and its fallbacks (ms): as the plugin's, but the demo
@@ -292,7 +311,9 @@ def status_page(
     # JavaScript the page moves on to the sidecar's own status page, as the plugin's does.
     failed = code in PAYMENT_SENTENCES
     state = str((status or {}).get("state", ""))
+    # The sidecar's message is in the intent's language already; a catalogue sentence is translated.
     message = PAYMENT_SENTENCES[code] if failed else str((status or {}).get("message") or "")
+    message = _(message or STATUS_PLACEHOLDER)
     stopped = failed or state in BAD_STATES
     body = Markup(
         "<div class='therapy-sidecar-status' id='tps-status' data-intent='{}'>"
@@ -300,24 +321,24 @@ def status_page(
         "<p class='therapy-sidecar-status__back'{}><a href='{}'>{}</a></p></div>"
     ).format(
         ref,
-        message or STATUS_PLACEHOLDER,
+        message,
         "" if stopped else Markup(" hidden"),
         back_url,
-        BACK_TEXT,
+        _(BACK_TEXT),
     )
     config: dict[str, Any] = {"statusUrl": status_url, **STATUS_TIMING, "maxWaitMs": 15 * 60 * 1000}
     # A buyer logged in already goes to the thank-you page, never through a spent login link.
-    config.update(failed=failed, texts=STATUS_TEXTS, bad=list(BAD_STATES), loggedIn=bool(who))
+    texts = {key: _(sentence) for key, sentence in STATUS_TEXTS.items()}
+    config.update(failed=failed, texts=texts, bad=list(BAD_STATES), loggedIn=bool(who))
     body += _script(config)
     refresh = Markup("")
     if not stopped:
         refresh = Markup("<noscript><meta http-equiv='refresh' content='3;url={}'></noscript>")
         refresh = refresh.format(status_url)
-        body += Markup(
-            "<noscript><p>This page will take you to your registration status in a few seconds. "
-            "<a href='{}'>Check your registration now</a>.</p></noscript>"
-        ).format(status_url)
-    return page("Registration status", body, head=refresh, who=who)
+        body += Markup("<noscript><p>{} <a href='{}'>{}</a></p></noscript>").format(
+            _(messages.DEMO_STATUS_NOSCRIPT), status_url, _(messages.DEMO_CHECK_STATUS_NOW)
+        )
+    return page(messages.DEMO_STATUS_TITLE, body, head=refresh, who=who)
 
 
 def _script(config: dict[str, Any]) -> Markup:
@@ -336,16 +357,16 @@ def _json_for_script(value: Any) -> Markup:
 
 def thank_you_page(email: str | None, group_names: list[str] | None = None) -> str:
     """Render the thank-you page, saying who is logged in and their groups."""
-    text = f"Logged in as {email}" if email else "Not logged in"
+    text = _(messages.DEMO_LOGGED_IN_AS, email=email) if email else _(messages.DEMO_NOT_LOGGED_IN)
     body = Markup("<p class='who'>{}</p>").format(text)
     if group_names:
         items = Markup("").join(Markup("<li>{}</li>").format(n) for n in group_names)
-        body += Markup(
-            "<p>Your registration is complete. Your groups:</p><ul class='mine'>{}</ul>"
-        ).format(items)
-    return page("Thank you", body, who=email or "")
+        body += Markup("<p>{}</p><ul class='mine'>{}</ul>").format(
+            _(messages.DEMO_REGISTRATION_COMPLETE), items
+        )
+    return page(messages.DEMO_THANK_YOU_TITLE, body, who=email or "")
 
 
 def login_refused_page(reason: str) -> str:
     """Render the 403 page of a login link that cannot be used."""
-    return page("Login link refused", Markup("<p>{}</p>").format(reason))
+    return page(messages.DEMO_LOGIN_LINK_REFUSED, Markup("<p>{}</p>").format(reason))

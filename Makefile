@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/sidecar bench
+
+# The README's screenshots (English and Arabic, phone and desktop) into docs/screenshots/.
+screenshots: $(STAMP)
+	$(VENV)/bin/python scripts/screenshots.py --out docs/screenshots
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -46,6 +46,7 @@ from sidecar.bench.procs import (
 from sidecar.bench.procs import start_simulator as start_sim
 from sidecar.bench.report import render
 from sidecar.bench.sweeps import run_sweep_sizes
+from sidecar.bench.told import run_told
 from sidecar.core.config import load_settings
 from sidecar.core.container import build_services
 from sidecar.store.db import Database, migrate
@@ -139,6 +140,7 @@ def _run_phases(options: BenchOptions, stack: ExitStack, progress: Callable[[str
     report.probe = probe_dependencies(parts)
     report.checkout = run_checkouts(parts, options.checkout_seconds, options.checkout_concurrency)
     report.fulfil = run_fulfilment(parts, list(options.wp_latencies_ms), options.fulfil_samples)
+    report.told = run_told(parts, options.fulfil_samples, options.wp_latencies_ms[0])
     report.ipn = run_ipn(parts, list(options.ipn_levels), options.ipn_seconds)
     parts.memory.sample()
     progress(f"sweeps: history sizes {', '.join(f'{s:,}' for s in options.sweep_sizes)}")
@@ -233,6 +235,9 @@ def sidecar_env(
         # Deployed with an SQLite counter file; every benchmark buyer comes from 127.0.0.1.
         "SIDECAR_RATELIMIT_STORAGE": f"sqlite:///{base}/ratelimit.sqlite3",
         "SIDECAR_RATELIMIT_CHECKOUT": "1000000/minute",
+        "SIDECAR_RATELIMIT_STATUS": "1000000/minute",
+        # As the systemd units' runtime directory: the web wakes the worker through it.
+        "SIDECAR_WAKEUP_SOCKET": str(base / "wakeup.sock"),
     }
 
 

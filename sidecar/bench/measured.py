@@ -11,6 +11,7 @@ from sidecar.bench.load import LoadResult
 from sidecar.bench.phases import FulfilResult
 from sidecar.bench.probe import Probe
 from sidecar.bench.sweeps import SweepTiming
+from sidecar.bench.told import ToldResult
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Report:
     probe: Probe | None = None
     checkout: LoadResult | None = None
     fulfil: list[FulfilResult] = field(default_factory=list)
+    told: ToldResult | None = None
     ipn: dict[tuple[str, int], LoadResult] = field(default_factory=dict)
     sweeps: list[SweepTiming] = field(default_factory=list)
     memory: dict[str, int] = field(default_factory=dict)

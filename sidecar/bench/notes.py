@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import statistics
 from typing import TYPE_CHECKING
 
 from sidecar.bench.load import LoadResult, percentile
@@ -28,6 +29,16 @@ def method_notes(report: Report) -> list[str]:
         " (sweeps set to hourly so they queue nothing in between); from the 'paid' to the"
         " 'fulfilled' transition; floor = WordPress calls begun in that window x the delay."
         f" {opts.fulfil_samples} payments per delay.",
+        "- return -> page told fulfilled: intents paid one at a time at the simulator with its"
+        " IPN dropped; the signed return is POSTed to gunicorn (as the browser does) and the"
+        " status endpoint is then asked as the page's script asks it until it says 'fulfilled'"
+        " (no browser: the WordPress page's own load is left out). Today: `sidecar worker` with"
+        " SIDECAR_POLL_INTERVAL_SECONDS=0.5 and no wake-up, the page asking every 1.5 s. Long"
+        " poll + wake-up: the worker woken by the web's datagram, the page asking with"
+        " ?wait=25&since=<state>. Floor, per sample: the PayTabs query (the same cart query,"
+        " asked again on a warm connection) + every WordPress request served between the return"
+        " and the 'fulfilled' transition, each timed by the server."
+        f" {opts.fulfil_samples} payments each way, WordPress delay {opts.wp_latencies_ms[0]} ms.",
         "- checkouts: new buyers POST the form with a fresh signed form token"
         " (issue_form_token), all for one group (capacity raised), WordPress without delay,"
         " the simulator in its own process; a 303 to the hosted page counts. The per-address"
@@ -70,6 +81,8 @@ def limits(report: Report, rows: list[Row]) -> list[str]:
             notes.append(_one_sender(report))
         elif label.startswith("paid -> fulfilled"):
             notes.append(_fulfilment(report, label))
+        elif label.startswith("return -> page told"):
+            notes.append(_told(report))
         elif label.startswith("checkouts"):
             notes.append(_checkouts(report, cores))
         elif label.startswith("sweeps"):
@@ -140,6 +153,20 @@ def _fulfilment(report: Report, label: str) -> str:
         f" benchmark process, and the step's MariaDB transaction), {tail:.0f} ms after the last"
         f" call (mark fulfilled){alone}. The p95 tail is waiting for a core, taken by"
         f" {_busy(report)}."
+    )
+
+
+def _told(report: Report) -> str:
+    told = report.told
+    if told is None:
+        raise AssertionError("no return -> told measurement in the report")
+    gaps = sorted(s.took - s.floor for s in told.now)
+    return (
+        f"- return -> page told fulfilled: beyond each sample's own floor the long poll adds"
+        f" {statistics.median(gaps) * 1000:.0f} ms at the median and {gaps[-1] * 1000:.0f} ms at"
+        " worst: the return's own request, the wake-up, the claim and state transactions in"
+        " MariaDB, the long poll's 25 ms look at the store and the status answer, on cores"
+        f" shared with {_busy(report)}."
     )
 
 

@@ -7,10 +7,12 @@ import statistics
 from sidecar.bench.load import LoadResult, percentile
 from sidecar.bench.measured import Report, Row
 from sidecar.bench.notes import limits, method_notes
+from sidecar.bench.told import summary_ms
 
 ONE_SENDER_P99_MS = 10.0
 ACKS_PER_SECOND = 500.0
 FULFIL_SLACK_MS = 150.0
+TOLD_SLACK_MS = 150.0
 CHECKOUTS_PER_SECOND = 100.0
 FLAT_FACTOR = 2.0
 MAX_RSS_MB = 80.0
@@ -84,6 +86,33 @@ def fulfil_rows(report: Report) -> list[Row]:
     return rows
 
 
+def told_rows(report: Report) -> list[Row]:
+    """PayTabs return -> status page told "fulfilled": long poll + wake-up, and polling today."""
+    told = report.told
+    if told is None:
+        return []
+    floor = "floor {:.0f} / {:.0f} / {:.0f} ms".format(*summary_ms(told.floors))
+    label = "return -> page told fulfilled p50 / p95 / max, "
+    now = summary_ms(s.took for s in told.now)
+    floor_p95 = summary_ms(told.floors)[1]
+    return [
+        (
+            f"{label}long poll + wake-up, WordPress {told.latency_ms} ms",
+            "{:.0f} / {:.0f} / {:.0f} ms".format(*now),
+            floor,
+            f"p95 <= floor p95 + {TOLD_SLACK_MS:g} ms",
+            verdict(now[1] <= floor_p95 + TOLD_SLACK_MS),
+        ),
+        (
+            f"{label}polling today (worker 0.5 s, page 1.5 s)",
+            "{:.0f} / {:.0f} / {:.0f} ms".format(*summary_ms(s.took for s in told.today)),
+            floor,
+            "",
+            "",
+        ),
+    ]
+
+
 def checkout_rows(report: Report) -> list[Row]:
     """Checkouts per second through gunicorn, with the simulator."""
     res = report.checkout
@@ -154,6 +183,7 @@ def render(report: Report) -> str:
     rows = [
         *ipn_rows(report),
         *fulfil_rows(report),
+        *told_rows(report),
         *checkout_rows(report),
         *sweep_rows(report),
         *memory_rows(report),

@@ -28,6 +28,8 @@ ROWS = [
     "IPN acks/s, 64 senders",
     "paid -> fulfilled p50 / p95, WordPress 35 ms",
     "paid -> fulfilled p50 / p95, WordPress 200 ms",
+    "return -> page told fulfilled p50 / p95 / max, long poll + wake-up, WordPress 35 ms",
+    "return -> page told fulfilled p50 / p95 / max, polling today (worker 0.5 s, page 1.5 s)",
     "checkouts/s, 8 concurrent",
     "sweeps.run_all, 150 intents",
     "sweeps.run_all, 300 intents",

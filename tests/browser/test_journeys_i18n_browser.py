@@ -1,0 +1,100 @@
+"""The buyer's main journeys in English and in Arabic, on a phone (390 px) and on a desktop.
+
+Each page is checked the way a buyer would notice it: the language and the writing direction of
+the page, the sentences in that language, nothing wider than the screen, and the PayTabs page
+opened in the buyer's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sidecar.core.i18n import direction, translate
+from sidecar.domain import messages
+from sidecar.sandbox.demo import DemoStack
+from tests.browser.flows import DECLINE, Buyer, sales, wait_for_state
+
+pytestmark = pytest.mark.browser
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+MATRIX = [
+    pytest.param("en", PHONE, id="en-390px"),
+    pytest.param("ar", PHONE, id="ar-390px"),
+    pytest.param("en", DESKTOP, id="en-1280px"),
+    pytest.param("ar", DESKTOP, id="ar-1280px"),
+]
+
+
+def assert_page_reads_in(page: Any, lang: str) -> None:
+    """The page says its language and direction, and nothing is wider than the screen."""
+    html = page.locator("html")
+    assert html.get_attribute("lang") == lang
+    assert (html.get_attribute("dir") or "ltr") == direction(lang)
+    assert page.evaluate("getComputedStyle(document.body).direction") == direction(lang)
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"the page is {overflow}px wider than the screen"
+
+
+def open_form_in(buyer: Buyer, lang: str) -> None:
+    """Open the registration form of the demo's first group in ``lang``."""
+    group = buyer.demo.groups[0]
+    buyer.page.goto(
+        f"{buyer.demo.wordpress_url}/therapy-registration/?group={group.id}&lang={lang}"
+    )
+
+
+@pytest.mark.parametrize(("lang", "context"), MATRIX, indirect=["context"])
+def test_browser_journey_pay_and_land_registered_in_the_buyers_language(
+    demo: DemoStack, buyer: Buyer, lang: str, context: Any
+) -> None:
+    open_form_in(buyer, lang)
+    assert_page_reads_in(buyer.page, lang)
+    phone_label = buyer.text("label[for$=phone], label:has(+ input[name=phone])")
+    assert phone_label == translate(messages.FIELD_LABELS["phone"], lang)
+
+    buyer.fill_form(f"journey.{lang}@example.com")
+    buyer.submit()
+    buyer.pay()
+    buyer.wait_for_thank_you()
+    assert_page_reads_in(buyer.page, lang)
+    intent = wait_for_state(demo, "fulfilled")
+    assert intent.locale == lang
+    assert [sale["paypage_lang"] for sale in sales(demo)] == [lang]
+
+
+@pytest.mark.parametrize(("lang", "context"), MATRIX, indirect=["context"])
+def test_browser_journey_declined_card_is_told_in_the_buyers_language(
+    demo: DemoStack, buyer: Buyer, lang: str, context: Any
+) -> None:
+    open_form_in(buyer, lang)
+    buyer.fill_form(f"declined.{lang}@example.com")
+    buyer.submit()
+    buyer.pay(DECLINE)
+    buyer.wait_for_status_page()
+    said = translate(messages.PAYMENT_FAILED["payment_declined"], lang)
+    buyer.page.wait_for_function(
+        "text => document.querySelector('.therapy-sidecar-status__message').textContent === text",
+        arg=said,
+    )
+    assert_page_reads_in(buyer.page, lang)
+    assert buyer.page.locator(".therapy-sidecar-status__back a").first.is_visible()
+
+
+@pytest.mark.parametrize(("lang", "context"), MATRIX, indirect=["context"])
+def test_browser_journey_refused_phone_is_told_and_kept_in_the_buyers_language(
+    demo: DemoStack, buyer: Buyer, lang: str, context: Any
+) -> None:
+    open_form_in(buyer, lang)
+    buyer.fill_form(f"refused.{lang}@example.com")
+    buyer.page.fill("input[name=phone]", "12")
+    buyer.page.evaluate("document.querySelector('form.therapy-sidecar-form').noValidate = true")
+    buyer.page.click("button[type=submit]")
+    buyer.page.wait_for_url("**error=invalid_phone**")
+    assert_page_reads_in(buyer.page, lang)
+    notice = buyer.text(".therapy-sidecar-notice")
+    assert notice == messages.form_error("invalid_phone", "phone", lang)
+    assert buyer.page.input_value("input[name=phone]") == "12"

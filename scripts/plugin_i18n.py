@@ -8,7 +8,8 @@ English is the source: the msgids are the strings of the plugin's __(), esc_html
 _e(), esc_html_e(), esc_attr_e(), _x(), _ex(), esc_html_x(), esc_attr_x(), _n() and _nx() calls
 whose text domain is therapy-sidecar, with their ``/* translators: */`` comments. ``extract`` adds
 new msgids to each .po (untranslated), drops those the plugin no longer says and keeps every
-existing translation. The files live in wp_bridge/wordpress/therapy-sidecar-bridge/languages/.
+existing translation; a new msgid that the sidecar says too (sidecar/translations) starts with the
+sidecar's translation. The files live in wp_bridge/wordpress/therapy-sidecar-bridge/languages/.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ LANGUAGE_NAMES = {"ar": "Arabic"}
 # The date stays fixed so that re-running extract changes the files only when a string changes.
 FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 PLACEHOLDER = re.compile(r"%(?:\d+\$)?[sdf]")
+SIDECAR_TRANSLATIONS = ROOT / "sidecar" / "translations"
+# A placeholder of either side: the sidecar's {label}, the plugin's %s, %d or %1$s.
+ANY_PLACEHOLDER = re.compile(r"\{[a-z_]*\}|%(?:\d+\$)?[sdf]")
 HEADER = """\
 {title} of the Therapy Sidecar Bridge plugin (text domain therapy-sidecar).
 
@@ -42,9 +46,10 @@ such as %s, %d or %1$s exactly as it is, and "PayTabs" as written), then run
 
     python scripts/plugin_i18n.py compile
 
-and commit this file together with the .mo next to it. A new English string in the plugin's PHP
-reaches this file with `python scripts/plugin_i18n.py extract` (its msgstr empty until someone
-translates it); `python scripts/plugin_i18n.py check` says what is missing."""
+and commit this file together with the .mo next to it. A new English string in the plugin's
+PHP reaches this file with `python scripts/plugin_i18n.py extract`: with the sidecar's
+translation when the sidecar says the same sentence, else empty until someone translates it.
+`python scripts/plugin_i18n.py check` says what is missing."""
 
 
 def php_files() -> list[Path]:
@@ -126,10 +131,42 @@ def extract() -> None:
         catalog.update(pot, no_fuzzy_matching=True, update_header_comment=False)
         catalog.obsolete.clear()
         dress(catalog, f"The {LANGUAGE_NAMES[locale]} ({locale}) translation")
+        shared = sidecar_translations(locale)
         for message in catalog:
             php_flags(message)
+            if isinstance(message.id, str) and message.id and not message.string:
+                message.string = shared_translation(message.id, shared)
         write_catalog(catalog, path)
     print(f"{len(pot)} msgids -> {TEMPLATE.relative_to(ROOT)}")
+
+
+def sidecar_translations(locale: str) -> dict[str, tuple[str, str]]:
+    """The sidecar's translated sentences, (msgid, msgstr) by their msgid with placeholders as §.
+
+    The form's and status page's sentences are said on both sides (the sidecar's ``{label}`` is the
+    plugin's ``%s``): a sentence new to the plugin starts with the sidecar's translation, so that the
+    buyer reads the same words on both (tests/domain/test_messages.py checks they agree).
+    """
+    path = SIDECAR_TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    return {
+        ANY_PLACEHOLDER.sub("§", message.id): (message.id, message.string)
+        for message in catalog
+        if isinstance(message.id, str) and isinstance(message.string, str)
+        if message.id and message.string and not message.fuzzy
+    }
+
+
+def shared_translation(msgid: str, shared: dict[str, tuple[str, str]]) -> str:
+    """The sidecar's translation of the plugin's ``msgid``, in the plugin's placeholders ('' if none)."""
+    sidecar_id, sidecar_string = shared.get(ANY_PLACEHOLDER.sub("§", msgid), ("", ""))
+    if not sidecar_string:
+        return ""
+    ours = dict(zip(ANY_PLACEHOLDER.findall(sidecar_id), PLACEHOLDER.findall(msgid), strict=True))
+    return ANY_PLACEHOLDER.sub(lambda m: ours.get(m.group(0), m.group(0)), sidecar_string)
 
 
 def mo_bytes(locale: str) -> bytes:

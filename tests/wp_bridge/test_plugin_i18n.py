@@ -124,3 +124,24 @@ def test_check_fails_when_the_mo_is_stale(tmp_path: Path, monkeypatch: pytest.Mo
         po.read_text(encoding="utf-8").replace("عذرًا، اكتمل", "نأسف، اكتمل"), encoding="utf-8"
     )
     assert plugin_i18n.problems() == ["therapy-sidecar-ar.mo is stale: run compile"]
+
+
+def test_a_sentence_the_sidecar_says_too_starts_with_the_sidecars_translation() -> None:
+    shared = {
+        "Please fill in the field “§”.": (
+            "Please fill in the field “{label}”.",
+            "يُرجى ملء حقل «{label}».",
+        ),
+        "§ of § seats left": ("{left} of {capacity} seats left", "المتبقي {left} من {capacity}"),
+    }
+    fill = plugin_i18n.shared_translation
+    assert fill("Please fill in the field “%s”.", shared) == "يُرجى ملء حقل «%s»."
+    assert fill("%1$d of %2$d seats left", shared) == "المتبقي %1$d من %2$d"
+    assert fill("Only the plugin says %s", shared) == ""
+
+
+def test_the_sidecars_translations_are_read_where_they_exist() -> None:
+    shared = plugin_i18n.sidecar_translations("ar")
+    sidecar_po = plugin_i18n.SIDECAR_TRANSLATIONS / "ar" / "LC_MESSAGES" / "messages.po"
+    assert bool(shared) == sidecar_po.exists()
+    assert plugin_i18n.sidecar_translations("xx") == {}

@@ -30,41 +30,59 @@ input, button { display: block; width: 100%; max-width: 100%; font: inherit; fon
 button { cursor: pointer; }
 #error { color: #a00000; }
 @media (min-width: 480px) {
-  button { display: inline-block; width: auto; min-width: 8rem; margin-right: 0.5rem; }
+  button { display: inline-block; width: auto; min-width: 8rem; margin-inline-end: 0.5rem; }
 }
 """
 
 
-def _document(title: str, body: str, *, onload: str = "") -> str:
+# The hosted page in the language the merchant asked for (paypage_lang), as PayTabs' own is.
+ARABIC = {
+    "PayTabs simulator": "محاكي PayTabs",
+    "Card number": "رقم البطاقة",
+    "Pay": "ادفع",
+    "Cancel": "إلغاء",
+    "Test cards": "بطاقات الاختبار",
+}
+
+
+def _document(title: str, body: str, *, onload: str = "", lang: str = "en") -> str:
     attribute = f' onload="{onload}"' if onload else ""
+    language = "ar" if lang == "ar" else "en"
+    direction = "rtl" if language == "ar" else "ltr"
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{language}" dir="{direction}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body{attribute}>\n"
         f"{body}\n</body></html>\n"
     )
 
 
-def payment_page(*, amount: str, currency: str, description: str, error: str = "") -> str:
-    """Render the card form with the list of test cards and a Cancel button."""
+def payment_page(
+    *, amount: str, currency: str, description: str, error: str = "", lang: str = "en"
+) -> str:
+    """Render the card form with the list of test cards and a Cancel button (in ``lang``)."""
+
+    def say(text: str) -> str:
+        return ARABIC.get(text, text) if lang == "ar" else text
+
     cards = "".join(
         f"<li><code>{number}</code>: {escape(result)}</li>" for number, result in _CARD_ROWS
     )
     problem = f'<p id="error" role="alert">{escape(error)}</p>' if error else ""
-    body = f"""<h1>PayTabs simulator</h1>
+    body = f"""<h1>{say("PayTabs simulator")}</h1>
 <p id="description">{escape(description)}</p>
 <p id="amount">{escape(amount)} {escape(currency)}</p>
 {problem}
 <form method="post">
-  <label for="card_number">Card number</label>
+  <label for="card_number">{say("Card number")}</label>
   <input id="card_number" name="card_number" inputmode="numeric" autocomplete="off" required>
-  <button id="pay" type="submit" name="action" value="pay">Pay</button>
-  <button id="cancel" type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
+  <button id="pay" type="submit" name="action" value="pay">{say("Pay")}</button>
+  <button id="cancel" type="submit" name="action" value="cancel" formnovalidate>{say("Cancel")}</button>
 </form>
-<h2>Test cards</h2>
+<h2>{say("Test cards")}</h2>
 <ul id="test-cards">{cards}</ul>
 <p>Any expiry date in the future and any CVV are accepted.</p>"""
-    return _document("PayTabs simulator: payment", body)
+    return _document("PayTabs simulator: payment", body, lang=lang)
 
 
 def invalid_page() -> str:

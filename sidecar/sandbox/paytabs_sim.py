@@ -316,7 +316,11 @@ class PayTabsSimulator:
     def _render_page(self, record: Record, error: str = "") -> str:
         amount = rec.format_money(record.amount, record.currency)
         return payment_page(
-            amount=amount, currency=record.currency, description=record.description, error=error
+            amount=amount,
+            currency=record.currency,
+            description=record.description,
+            error=error,
+            lang=record.paypage_lang,
         )
 
 

@@ -31,9 +31,12 @@ function load_textdomain_for_request(): void {
  */
 function load_plugin_translations( $locale ): void {
 	unload_textdomain( TEXT_DOMAIN );
-	$mofile = THERAPY_SIDECAR_BRIDGE_DIR . '/languages/' . TEXT_DOMAIN . '-' . (string) $locale . '.mo';
-	if ( is_readable( $mofile ) ) {
-		load_textdomain( TEXT_DOMAIN, $mofile );
+	$file = TEXT_DOMAIN . '-' . (string) $locale . '.mo';
+	// As load_muplugin_textdomain(): a site's own file in wp-content/languages/plugins/ first.
+	foreach ( array( WP_LANG_DIR . '/plugins/' . $file, THERAPY_SIDECAR_BRIDGE_DIR . '/languages/' . $file ) as $mofile ) {
+		if ( is_readable( $mofile ) && load_textdomain( TEXT_DOMAIN, $mofile ) ) {
+			return;
+		}
 	}
 }
 

@@ -15,13 +15,13 @@ from sidecar.core.container import Services
 from sidecar.core.errors import IntentNotFound
 from sidecar.core.i18n import translate
 from sidecar.core.secretbox import matches_any
-from sidecar.domain.messages import AWAITING_PAYMENT_HELD_UNTIL
-from sidecar.domain.states import ENDED, State, buyer_message
+from sidecar.domain.messages import AWAITING_PAYMENT_HELD_UNTIL, REGISTERED_LOG_IN
+from sidecar.domain.states import ENDED, State, buyer_message, can_retry
 from sidecar.payments.seats import hhmm_utc, iso_utc
 from sidecar.store import repository as repo
 from sidecar.store.repository import Intent
 from sidecar.store.repository.intents import payment_reported
-from wp_bridge.login_page import login_page_url
+from wp_bridge.login_page import login_page_url, password_url, prefill_token, sign_in_url
 from wp_bridge.tokens import sign_token
 
 # The bridge refuses grants valid for more than 600 s ahead; the window ends the grant's life.
@@ -42,6 +42,7 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
             "done": intent.state in ENDED,
             "registration_url": intent.registration_url,
         }
+        answer.update(_retry_fields(services, intent, browser_secret))
         if intent.state == State.AWAITING_PAYMENT:
             # Until when the place is held for the PayTabs page (HH:MM in UTC, said as such);
             # once PayTabs has reported the payment, only the wait for its confirmation is said.
@@ -54,9 +55,48 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
                 )
         if intent.state == State.FULFILLED:
             answer["redirect_url"] = intent.thank_you_url
+            answer["registered"] = True
             if matches_any(browser_secret, intent.browser_secret_hash):
                 answer.update(_paying_browser_links(services, tx, intent))
+            answer.update(_sign_in_links(services, intent))
+            if "login_url" not in answer and "login_page_url" not in answer:
+                # Another device, or a browser without its cookie: said registered, with two ways in.
+                answer["message"] = REGISTERED_LOG_IN
     return answer
+
+
+def _retry_fields(services: Services, intent: Intent, browser_secret: str | None) -> dict[str, Any]:
+    """ "Try again" for the paying browser of a declined intent: ``can_retry`` while its seat is
+    kept (``held_until``, ISO UTC), else ``can_restart`` (the form, refilled); both POST
+    ``retry_url``. Any other browser, or state, gets ``can_retry`` false and nothing else."""
+    paying = intent.state == State.PAYMENT_FAILED and matches_any(
+        browser_secret, intent.browser_secret_hash
+    )
+    now = services.clock()
+    retry = paying and can_retry(intent.state, intent.seat_kept, intent.hold_expires_at, now)
+    fields: dict[str, Any] = {
+        "can_retry": retry,
+        "held_until": iso_utc(intent.hold_expires_at) if retry else None,
+    }
+    if paying:
+        fields["can_restart"] = not retry
+        fields["retry_url"] = f"{services.settings.public_url}/therapy/retry/{intent.ref}"
+    return fields
+
+
+def _sign_in_links(services: Services, intent: Intent) -> dict[str, str]:
+    """The login form and the set-password form, the buyer's e-mail prefilled by a signed token."""
+    if intent.wp_user_id is None:
+        return {}
+    base_url = services.settings.wp_base_url
+    token = prefill_token(
+        intent.wp_user_id, services.settings.shared_secret.reveal(), services.clock()
+    )
+    back = f"{intent.thank_you_url}{'&' if '?' in intent.thank_you_url else '?'}intent={intent.ref}"
+    return {
+        "sign_in_url": sign_in_url(base_url, token, back),
+        "password_url": password_url(base_url, token),
+    }
 
 
 def _paying_browser_links(services: Services, tx: Any, intent: Intent) -> dict[str, str]:

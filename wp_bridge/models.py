@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -55,11 +55,14 @@ class GroupSchedule:
         if not data:
             return None
         zone = str(data.get("timezone") or "UTC")
-        try:
-            tz = ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("unknown schedule timezone") from exc
         starts = datetime.fromisoformat(str(data["starts_at"]))
+        try:
+            tz: tzinfo = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            # A site set to a manual UTC offset says "+03:00": keep the start's own offset.
+            if starts.tzinfo is None:
+                raise ValueError("a schedule needs a timezone or an offset") from None
+            tz = starts.tzinfo
         starts = starts.replace(tzinfo=tz) if starts.tzinfo is None else starts.astimezone(tz)
         minutes = int(data.get("duration_minutes") or 60)
         if minutes <= 0:

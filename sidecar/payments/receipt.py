@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
@@ -95,8 +96,12 @@ def build_calendar(ref: str, group: GroupInfo, host: str, now: float) -> bytes:
     # Stable across downloads: a calendar that imports it twice updates one entry.
     event.add("uid", f"{ref}@{host}")
     event.add("dtstamp", datetime.fromtimestamp(int(now), UTC))
-    event.add("dtstart", schedule.starts_at)
-    event.add("dtend", schedule.ends_at)
+    start, end = schedule.starts_at, schedule.ends_at
+    if not isinstance(start.tzinfo, ZoneInfo):
+        # A bare UTC offset names no timezone a calendar knows: say the instant in UTC.
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+    event.add("dtstart", start)
+    event.add("dtend", end)
     event.add("summary", group.name)
     if schedule.location:
         event.add("location", schedule.location)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import requests
 from flask import Flask, Response, redirect, request
@@ -27,11 +29,12 @@ from sidecar.sandbox.wordpress_copy import BACK_TEXT, STATUS_TEXTS
 from sidecar.sandbox.wordpress_i18n import _ as in_visitors_language
 from sidecar.sandbox.wordpress_i18n import remember_language
 from sidecar.sandbox.wordpress_login import add_login_form
+from sidecar.sandbox.wordpress_receipt import receipt_box
 from sidecar.sandbox.wordpress_rest import AUTH_COOKIE, AUTH_COOKIE_SECONDS, RestApi, site_url
 from wp_bridge.errors import UserAlreadyExists
 from wp_bridge.fake import FakeWordPress
 from wp_bridge.fake.records import UserRecord
-from wp_bridge.models import GroupInfo
+from wp_bridge.models import GroupInfo, GroupSchedule
 from wp_bridge.tokens import issue_form_token, sign_token
 
 __all__ = [
@@ -86,7 +89,11 @@ def create_wordpress_app(
     def thank_you() -> str:
         """Serve the thank-you page, naming the logged-in user and their groups."""
         record = fake.user_record(api.logged_in_user_id())
-        return pages.thank_you_page(record.email if record else None, _group_names(fake, record))
+        ref = request.args.get("intent", "")[:100]
+        receipt = receipt_box(fake, record, ref, request.url)
+        return pages.thank_you_page(
+            record.email if record else None, _group_names(fake, record), receipt
+        )
 
     _add_demo_login(app, fake, shared_secret)
     add_login_form(app, fake, api, shared_secret, AUTH_COOKIE)
@@ -223,12 +230,34 @@ def ensure_demo_member(fake: FakeWordPress) -> int:
 
 
 def seed_demo_groups(fake: FakeWordPress) -> list[GroupInfo]:
-    """Add three demo groups in SAR; the second has 2 seats and 1 taken (nearly full)."""
+    """Add three demo groups in SAR; the second has 2 seats and 1 taken (nearly full).
+
+    The first two meet next week (their receipts carry a calendar entry); the workshop has no date.
+    """
     return [
-        fake.add_group(name="Anxiety Support Circle", price="150.00", capacity=8),
-        fake.add_group(name="Grief and Loss Group", price="200.00", capacity=2, seats_taken=1),
+        fake.add_group(
+            name="Anxiety Support Circle",
+            price="150.00",
+            capacity=8,
+            schedule=demo_schedule(fake, 7, "Olaya Centre, Room 2, Riyadh"),
+        ),
+        fake.add_group(
+            name="Grief and Loss Group",
+            price="200.00",
+            capacity=2,
+            seats_taken=1,
+            schedule=demo_schedule(fake, 9, "Online (the link comes by e-mail)"),
+        ),
         fake.add_group(name="Mindful Parenting Workshop", price="175.50", capacity=12),
     ]
+
+
+def demo_schedule(fake: FakeWordPress, days: int, location: str) -> GroupSchedule:
+    """Return a 90-minute session at 18:30 in Riyadh, ``days`` days from the fake's today."""
+    riyadh = ZoneInfo("Asia/Riyadh")
+    day = datetime.fromtimestamp(fake.clock(), riyadh).date() + timedelta(days=days)
+    starts = datetime.combine(day, time(18, 30), tzinfo=riyadh)
+    return GroupSchedule(starts, "Asia/Riyadh", 90, location)
 
 
 def make_wordpress_server(

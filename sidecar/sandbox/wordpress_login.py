@@ -3,6 +3,8 @@
 Like the bridge plugin: a used or expired grant logs nobody in and shows no error; a browser logged
 in as the grant's user goes to the thank-you page, any other to ``/wp-login.php?user_login=EMAIL``,
 which fills in the e-mail and sends a browser already logged in as that user on to ``redirect_to``.
+The e-mail may come as a signed ``?therapy_prefill=`` token instead, and ``?action=lostpassword``
+is the set-password form with it filled in.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from sidecar.sandbox import wordpress_pages as pages
 from sidecar.sandbox.wordpress_i18n import _
 from wp_bridge.fake import FakeWordPress
 from wp_bridge.fake.records import UserRecord
-from wp_bridge.tokens import sign_token
+from wp_bridge.login_page import PREFILL_PARAM
+from wp_bridge.tokens import InvalidToken, sign_token, verify_token
 
 LOGIN_FORM = "/wp-login.php"
 
@@ -48,7 +51,9 @@ def add_login_form(app: Flask, fake: FakeWordPress, api: Any, secret: str, cooki
         """Serve the login form; log in with e-mail and password."""
         site = request.host_url.rstrip("/")
         values = request.form if request.method == "POST" else request.args
-        email = str(values.get("user_login", ""))[:100]
+        email = str(values.get("user_login", ""))[:100] or _prefilled(fake, secret)
+        if request.args.get("action") == "lostpassword":
+            return _lost_password_page(email)
         next_url = str(values.get("redirect_to", ""))
         if not next_url.startswith(f"{site}/"):
             next_url = f"{site}/"  # same-site only, like wp_validate_redirect
@@ -62,6 +67,33 @@ def add_login_form(app: Flask, fake: FakeWordPress, api: Any, secret: str, cooki
             return response
         failed = request.method == "POST"
         return _form_page(email, next_url, failed)
+
+
+def _prefilled(fake: FakeWordPress, secret: str) -> str:
+    """Return the e-mail of the user a valid ?therapy_prefill= token names, else ''."""
+    token = request.args.get(PREFILL_PARAM, "")
+    try:
+        payload = verify_token(token, secret, typ="prefill", now=fake.clock()) if token else {}
+    except InvalidToken:
+        return ""
+    uid = payload.get("uid")
+    record = fake.user_record(uid) if isinstance(uid, int) else None
+    return record.email if record else ""
+
+
+def _lost_password_page(email: str) -> str:
+    """WordPress's "get a new password" form, the e-mail filled in (the sandbox sends no mail)."""
+    body = Markup(
+        "<form id='lostpasswordform' method='post' action='{}?action=lostpassword'><p>"
+        "<label for='user_login'>{}</label> <input id='user_login' name='user_login' value='{}' "
+        "autocomplete='username'></p><p><button>{}</button></p></form>"
+    ).format(
+        LOGIN_FORM,
+        _(messages.FIELD_LABELS["email"]),
+        email,
+        _(messages.REGISTERED_SET_PASSWORD_LINK),
+    )
+    return pages.page(messages.REGISTERED_SET_PASSWORD_LINK, body)
 
 
 def _user_by_email(fake: FakeWordPress, email: str) -> UserRecord | None:

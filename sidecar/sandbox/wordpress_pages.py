@@ -329,6 +329,11 @@ def status_page(
     config: dict[str, Any] = {"statusUrl": status_url, **STATUS_TIMING, "maxWaitMs": 15 * 60 * 1000}
     # A buyer logged in already goes to the thank-you page, never through a spent login link.
     texts = {key: _(sentence) for key, sentence in STATUS_TEXTS.items()}
+    # A paid buyer whose browser is not logged in: the two ways in under the sidecar's sentence.
+    texts.update(
+        signIn=_(messages.REGISTERED_LOG_IN_LINK),
+        setPassword=_(messages.REGISTERED_SET_PASSWORD_LINK),
+    )
     config.update(failed=failed, texts=texts, bad=list(BAD_STATES), loggedIn=bool(who))
     body += _script(config)
     refresh = Markup("")
@@ -355,10 +360,12 @@ def _json_for_script(value: Any) -> Markup:
     return Markup(safe)  # noqa: S704 - JSON with <, > and & escaped cannot end the element
 
 
-def thank_you_page(email: str | None, group_names: list[str] | None = None) -> str:
-    """Render the thank-you page, saying who is logged in and their groups."""
+def thank_you_page(
+    email: str | None, group_names: list[str] | None = None, receipt: Markup | None = None
+) -> str:
+    """Render the thank-you page: who is logged in, their groups, and the receipt shortcode's box."""
     text = _(messages.DEMO_LOGGED_IN_AS, email=email) if email else _(messages.DEMO_NOT_LOGGED_IN)
-    body = Markup("<p class='who'>{}</p>").format(text)
+    body = Markup("<p class='who'>{}</p>").format(text) + (receipt or Markup(""))
     if group_names:
         items = Markup("").join(Markup("<li>{}</li>").format(n) for n in group_names)
         body += Markup("<p>{}</p><ul class='mine'>{}</ul>").format(

@@ -85,6 +85,8 @@ def test_status_page_polls_then_follows_the_login_grant_and_back_shows_no_error(
 
     assert polls[0]["url"] == f"{sidecar_base(wp)}/therapy/status/{ref}"
     assert polls[0]["headers"].get("accept") == "application/json"
+    # After the first answer the page long-polls from the state it saw.
+    assert polls[1]["url"] == f"{sidecar_base(wp)}/therapy/status/{ref}?wait=25&since=fulfilling"
     cookies = {cookie["name"] for cookie in page.context.cookies()}
     assert any(name.startswith("wordpress_logged_in_") for name in cookies)
     page.goto(f"{wp.base_url}/wp-admin/profile.php")

@@ -61,7 +61,7 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
             answer.update(_sign_in_links(services, intent))
             if "login_url" not in answer and "login_page_url" not in answer:
                 # Another device, or a browser without its cookie: said registered, with two ways in.
-                answer["message"] = REGISTERED_LOG_IN
+                answer["message"] = translate(REGISTERED_LOG_IN, intent.locale)
     return answer
 
 

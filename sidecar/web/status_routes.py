@@ -130,7 +130,10 @@ def is_navigation() -> bool:
 
 def status_page(answer: dict[str, Any]) -> BaseResponse:
     """Render the no-JavaScript status page, or move the browser on when the registration is done."""
-    target = answer.get("login_url") or answer.get("login_page_url") or answer.get("redirect_url")
+    # A paid buyer's browser without its login link goes to the login form with the e-mail filled
+    # in (the bridge sends a browser logged in as that buyer straight on to the thank-you page).
+    ways = ("login_url", "login_page_url", "sign_in_url", "redirect_url")
+    target = next((answer[way] for way in ways if answer.get(way)), None)
     if target:
         return redirect(target, code=303)
     if answer["done"]:

@@ -70,3 +70,13 @@ def test_status_before_fulfilment_offers_no_links(stack: Any) -> None:
     assert answer["state"] == "awaiting_payment"
     for key in ("registered", "sign_in_url", "password_url"):
         assert key not in answer
+
+
+def test_status_no_script_another_device_goes_to_the_prefilled_login_form(stack: Any) -> None:
+    intent = fulfilled(stack)
+    navigate = {"Accept": "text/html,application/xhtml+xml", "Sec-Fetch-Mode": "navigate"}
+    response = stack.app.test_client().get(f"/therapy/status/{intent.ref}", headers=navigate)
+    assert response.status_code == 303
+    target = response.headers["Location"]
+    assert target.startswith("http://wp.test/wp-login.php?therapy_prefill=")
+    assert prefill_of(target)["uid"] == intent.wp_user_id

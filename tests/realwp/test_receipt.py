@@ -232,3 +232,14 @@ def test_schema_upgrade_adds_the_payment_columns_to_an_old_bookings_table(wp: WP
     )
     assert version == [("2",)]
     assert booked_buyer(wp)["tran_ref"]  # and bookings with a payment work again
+
+
+def test_prefilled_login_form_sends_the_logged_in_buyer_on(wp: WPSite) -> None:
+    buyer = booked_buyer(wp)
+    token = prefill_token(buyer["id"], wp.secret, time.time())
+    back = f"{wp.base_url}/thank-you/?intent={buyer['ref']}"
+    with logged_in(wp, buyer) as session:
+        onward = session.get(
+            sign_in_url(wp.base_url, token, back), timeout=TIMEOUT, allow_redirects=False
+        )
+    assert onward.status_code == 302 and onward.headers["Location"] == back

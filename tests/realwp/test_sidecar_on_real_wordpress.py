@@ -51,6 +51,10 @@ def test_real_wp_paid_intent_is_fulfilled_and_the_grant_logs_in(
     assert user is not None and user.id == done.wp_user_id and user.intent_ref == intent.ref
     booking = real_stack.wordpress.find_booking(intent.ref)
     assert booking is not None and booking.user_id == user.id
+    # The receipt's payment details went with the booking and are stored by WordPress.
+    assert booking.payment is not None
+    assert (booking.payment.tran_ref, booking.payment.currency) == (done.tran_ref, done.currency)
+    assert f"/therapy/calendar/{done.ref}.ics?sig=" in booking.payment.calendar_url
     assert real_stack.wordpress.is_group_member(done.bp_group_id, user.id)
     # The paying browser gets the login link; WordPress turns it into a real session once.
     status = real_stack.client.get(f"/therapy/status/{intent.ref}").get_json()

@@ -8,8 +8,8 @@ English is the source: the msgids are the strings of the plugin's __(), esc_html
 _e(), esc_html_e(), esc_attr_e(), _x(), _ex(), esc_html_x(), esc_attr_x(), _n() and _nx() calls
 whose text domain is therapy-sidecar, with their ``/* translators: */`` comments. ``extract`` adds
 new msgids to each .po (untranslated), drops those the plugin no longer says and keeps every
-existing translation; a new msgid that the sidecar says too (sidecar/translations) starts with the
-sidecar's translation. The files live in wp_bridge/wordpress/therapy-sidecar-bridge/languages/.
+existing translation; a msgid that the sidecar says too takes the sidecar's translation
+(sidecar/translations). The files live in wp_bridge/wordpress/therapy-sidecar-bridge/languages/.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ such as %s, %d or %1$s exactly as it is, and "PayTabs" as written), then run
     python scripts/plugin_i18n.py compile
 
 and commit this file together with the .mo next to it. A new English string in the plugin's
-PHP reaches this file with `python scripts/plugin_i18n.py extract`: with the sidecar's
-translation when the sidecar says the same sentence, else empty until someone translates it.
+PHP reaches this file with `python scripts/plugin_i18n.py extract`, empty until someone
+translates it. A sentence the sidecar says too (its form errors, status texts) takes the sidecar's
+translation at each extract: correct those in sidecar/translations/ar/LC_MESSAGES/messages.po.
 `python scripts/plugin_i18n.py check` says what is missing."""
 
 
@@ -134,8 +135,8 @@ def extract() -> None:
         shared = sidecar_translations(locale)
         for message in catalog:
             php_flags(message)
-            if isinstance(message.id, str) and message.id and not message.string:
-                message.string = shared_translation(message.id, shared)
+            if isinstance(message.id, str) and message.id:
+                message.string = shared_translation(message.id, shared) or message.string
         write_catalog(catalog, path)
     print(f"{len(pot)} msgids -> {TEMPLATE.relative_to(ROOT)}")
 
@@ -144,8 +145,8 @@ def sidecar_translations(locale: str) -> dict[str, tuple[str, str]]:
     """The sidecar's translated sentences, (msgid, msgstr) by their msgid with placeholders as §.
 
     The form's and status page's sentences are said on both sides (the sidecar's ``{label}`` is the
-    plugin's ``%s``): a sentence new to the plugin starts with the sidecar's translation, so that the
-    buyer reads the same words on both (tests/domain/test_messages.py checks they agree).
+    plugin's ``%s``): one source for each, the sidecar's catalogue, so that the buyer reads the same
+    words on both (tests/domain/test_messages.py checks they agree).
     """
     path = SIDECAR_TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
     if not path.exists():

@@ -126,7 +126,7 @@ def test_check_fails_when_the_mo_is_stale(tmp_path: Path, monkeypatch: pytest.Mo
     assert plugin_i18n.problems() == ["therapy-sidecar-ar.mo is stale: run compile"]
 
 
-def test_a_sentence_the_sidecar_says_too_starts_with_the_sidecars_translation() -> None:
+def test_a_sentence_the_sidecar_says_too_takes_the_sidecars_translation() -> None:
     shared = {
         "Please fill in the field “§”.": (
             "Please fill in the field “{label}”.",

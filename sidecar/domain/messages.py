@@ -178,6 +178,13 @@ FORM_ERRORS: Final[dict[str, str]] = {
     ),
     "payment_cancelled": N_("The payment was cancelled and you have not been charged."),
     "payment_error": N_("The payment could not be completed. Please try again."),
+    # "Try again" after the place held for a declined payment was released: the form, refilled.
+    "retry_hold_ended": (
+        N_(
+            "The place held for you was released because the payment did not go through in "
+            "time. Your details are filled in: please check them and continue to payment again."
+        )
+    ),
 }
 # Under the "account_exists" sentence: links to the login form and to the password reset, both
 # coming back to the form with the same group.
@@ -225,6 +232,13 @@ GROUP_INFO_UNAVAILABLE: Final = N_(
     "the site could not tell us about this group; please try again shortly"
 )
 EMAIL_CHECK_UNAVAILABLE: Final = N_("the site could not check your email; please try again shortly")
+# The PayTabs return that names no registration we know; too many requests from one address.
+RETURN_NOT_RECOGNISED_TITLE: Final = N_("We could not recognise this payment")
+RETURN_NOT_RECOGNISED: Final = N_(
+    "If you paid, you will receive an email once your registration is complete."
+)
+RATE_LIMITED_TITLE: Final = N_("Please wait a moment")
+RATE_LIMITED: Final = N_("Too many attempts from your address; please wait a minute and try again.")
 FIRST_SUBMISSION_IN_PROGRESS: Final = N_(
     "the first submission of this form is still being processed"
 )
@@ -294,6 +308,21 @@ ERROR_PAGES: Final[dict[str, tuple[str, str, str]]] = {
         N_("We could not find this registration."),
         N_("If you have paid, please contact us."),
     ),
+    "retry_forbidden": (
+        N_("This payment cannot be restarted here"),
+        N_("Only the browser in which you started this registration can try the payment again."),
+        N_("Please fill in the registration form again."),
+    ),
+    "retry_too_soon": (
+        N_("Please wait a moment"),
+        N_("The payment service needs a short pause before it opens a new payment page."),
+        N_("Your place is still held. Please wait a minute, then press “Try again” again."),
+    ),
+    "cross_site_request": (
+        N_("This request was refused"),
+        N_("This request did not come from our registration pages."),
+        N_("Please go back to the registration page and try again there."),
+    ),
 }
 # Any other code.
 ERROR_PAGE_FALLBACK: Final[tuple[str, str, str]] = (
@@ -346,3 +375,11 @@ DEMO_REGISTRATION_COMPLETE: Final = N_("Your registration is complete. Your grou
 DEMO_LOGIN_TITLE: Final = N_("Log in")
 DEMO_LOGIN_FAILED: Final = N_("The e-mail address or password is not right.")
 DEMO_LOGIN_LINK_REFUSED: Final = N_("Login link refused")
+
+# --- "Try again" on the status page after a declined or cancelled payment ----------------------
+
+RETRY_BUTTON: Final = N_("Try again")
+RESTART_BUTTON: Final = N_("Fill in the form again")
+RETRY_HELD_UNTIL: Final = N_("Your place is held for you until {time} (UTC).")
+RETRY_FORBIDDEN: Final = ERROR_PAGES["retry_forbidden"][1]
+RETRY_TOO_SOON: Final = ERROR_PAGES["retry_too_soon"][1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from sidecar.domain import messages
 from sidecar.ops.metrics import notification_recorded
 from sidecar.payments.checkout import status_page_url
 from sidecar.payments.notifications import (
@@ -44,9 +45,7 @@ def paytabs_return() -> BaseResponse:
     count(recorded)
     if recorded.intent is None:
         return message_page(
-            400,
-            "We could not recognise this payment",
-            "If you paid, you will receive an email once your registration is complete.",
+            400, messages.RETURN_NOT_RECOGNISED_TITLE, messages.RETURN_NOT_RECOGNISED
         )
     code = FAILURE_CODES.get(recorded.status or "")
     return redirect(status_page_url(recorded.intent, code), code=303)

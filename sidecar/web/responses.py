@@ -54,6 +54,21 @@ def refusal_message(exc: CheckoutRejected, locale: str) -> str:
     return messages.form_error(exc.code, exc.field or "", locale)
 
 
+def json_message(exc: SidecarError, message: str) -> str:
+    """Return an error's JSON ``message`` in the request's language: its own text in English (the
+    operator's detail), elsewhere its own when the catalogue has it, else the page's sentence for
+    its code (an operator's detail has no translation and is no sentence for a buyer)."""
+    locale = request_locale()
+    translated = translate(message, locale)
+    if locale == DEFAULT_LOCALE or translated != message:
+        return translated
+    if exc.code in messages.ERROR_PAGES:
+        return translate(messages.ERROR_PAGES[exc.code][1], locale)
+    if exc.code in messages.FORM_ERRORS:
+        return messages.form_error(exc.code, "", locale)
+    return translate(messages.ERROR_PAGE_FALLBACK[1], locale)
+
+
 def error_json(status: int, code: str, message: str, field: str | None = None) -> Response:
     """Return ``{error:{code,message,field}}`` with ``status`` (a catalogue sentence translated)."""
     message = translate(message, request_locale())
@@ -189,7 +204,7 @@ def register_error_handlers(app: Flask) -> None:
     def _sidecar_error(exc: SidecarError) -> Response:
         message = str(exc) or exc.code.replace("_", " ")
         if wants_json() or request.path.startswith(("/paytabs/ipn", "/therapy/status")):
-            return error_json(exc.http_status, exc.code, message)
+            return error_json(exc.http_status, exc.code, json_message(exc, message))
         # The operator's detail (setting names, hosts) goes to the log; the buyer reads sentences.
         log.warning("%s %s answered %s: %s", request.method, request.path, exc.code, message)
         return error_page(exc)

@@ -141,3 +141,22 @@ def test_checkout_locale_refund_mail_in_arabic(stack: Any) -> None:
     stack.drain()
     mails = [m for m in stack.wp.emails if m["intent_ref"] == intent.ref]
     assert [(m["template"], m["locale"]) for m in mails] == [("refunded", "ar")]
+
+
+def test_checkout_unavailable_json_message_in_the_posted_locale(stack: Any) -> None:
+    """The operator's detail stays in English answers; an Arabic buyer reads the page's sentence."""
+    stack.wp.down = True
+    arabic = stack.checkout(stack.form(locale="ar"), headers=JSON).get_json()["error"]
+    assert arabic["code"] == "wordpress_unavailable"
+    assert arabic["message"] == ("موقعنا لا يستجيب حاليًا، لذا لا يمكننا تسجيلك في الوقت الحالي.")
+    english = stack.checkout(stack.form(locale="en_US"), headers=JSON).get_json()["error"]
+    assert english["code"] == "wordpress_unavailable"
+    assert "nothing was charged" in english["message"]
+
+
+def test_checkout_status_of_an_unknown_ref_in_the_browsers_language(stack: Any) -> None:
+    answer = stack.client.get(
+        "/therapy/status/tp_unknown", headers={**JSON, "Accept-Language": "ar-SA,ar;q=0.9"}
+    )
+    assert answer.status_code == 404
+    assert answer.get_json()["error"]["message"].startswith("لم نتمكن من العثور على هذا التسجيل")

@@ -49,6 +49,9 @@ class Event(StrEnum):
     # The sale was refunded at PayTabs (its dashboard) before the sidecar confirmed it.
     REFUNDED_AT_PAYTABS = "refunded_at_paytabs"
     PARTLY_REFUNDED_AT_PAYTABS = "partly_refunded_at_paytabs"
+    # The paying browser pressed "Try again" after a decline, while its seat was still kept:
+    # a fresh PayTabs page for the same intent (same cart).
+    RETRY = "retry"
 
 
 class InvalidTransition(Exception):
@@ -68,6 +71,9 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (S.AWAITING_PAYMENT, E.PAYMENT_CONFIRMED_NO_SEAT): S.REFUNDING,
     (S.AWAITING_PAYMENT, E.PAYMENT_FAILED): S.PAYMENT_FAILED,
     (S.AWAITING_PAYMENT, E.HOLD_EXPIRED): S.EXPIRED,
+    # Only while the declined intent keeps its seat (``seat_kept``, until its hold ends) and no
+    # sale of its cart is approved: the retry checks PayTabs' ledger first.
+    (S.PAYMENT_FAILED, E.RETRY): S.AWAITING_PAYMENT,
     # A late "A" is never ignored: it is fulfilled if a seat can be had again, else refunded.
     (S.PAYMENT_FAILED, E.PAYMENT_CONFIRMED): S.PAID,
     (S.PAYMENT_FAILED, E.PAYMENT_CONFIRMED_NO_SEAT): S.REFUNDING,
@@ -129,9 +135,18 @@ def is_payable(state: State) -> bool:
     return state == S.AWAITING_PAYMENT
 
 
-def holds_seat(state: State) -> bool:
-    """Tell whether an intent in ``state`` counts against its group's capacity."""
-    return state in SEAT_HOLDING
+def holds_seat(state: State, seat_kept: bool = False) -> bool:
+    """Tell whether an intent in ``state`` counts against its group's capacity.
+
+    A declined payment (payment_failed) keeps its seat while ``seat_kept``: until its original
+    hold ends, so that "Try again" cannot lose the place.
+    """
+    return state in SEAT_HOLDING or (seat_kept and state == S.PAYMENT_FAILED)
+
+
+def can_retry(state: State, seat_kept: bool, hold_expires_at: float, now: float) -> bool:
+    """Tell whether "Try again" may open a fresh page: declined, seat still kept, hold not over."""
+    return state == S.PAYMENT_FAILED and seat_kept and now < hold_expires_at
 
 
 def buyer_message(state: State, reason: str | None = None) -> str:

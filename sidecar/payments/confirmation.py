@@ -137,21 +137,25 @@ def check_extra_sales(services: Services, intent: Intent) -> str:
 
 
 def record_failure(services: Services, intent: Intent, sale: Transaction) -> str:
-    """A declined, cancelled, expired or failed payment releases the seat."""
+    """A declined, cancelled, expired or failed payment: the seat (and the form's password) stay
+    until the original hold ends, for "Try again" (payments.retry); after it, both go."""
+    now = services.clock()
     with services.db.transaction() as tx:
         current = repo.get_intent(tx, intent.id, lock=True)
         if current is None or not is_allowed(current.state, Event.PAYMENT_FAILED):
             return "already_settled"
+        keep = holds_seat(current.state) and now < current.hold_expires_at
         apply_event(
             tx,
             intent.id,
             Event.PAYMENT_FAILED,
             source="worker",
-            now=services.clock(),
+            now=now,
             detail=f"PayTabs status {sale.status} ({sale.response_code})",
             state_reason=f"paytabs_{sale.status or 'unknown'}",
             tran_ref=sale.tran_ref,
-            password_enc=None,
+            seat_kept=keep,
+            **({} if keep else {"password_enc": None}),
         )
     return "payment_failed"
 

@@ -24,7 +24,7 @@ from sidecar.domain.messages import (
     GROUP_FULL_HELD,
     REGISTRATION_IN_PROGRESS_MINUTES,
 )
-from sidecar.domain.states import is_payable
+from sidecar.domain.states import State, is_payable
 from sidecar.store import repository as repo
 from sidecar.store.db import Tx
 from sidecar.store.repository import SeatHolder
@@ -57,7 +57,7 @@ def count_seats(
     end still counts until the sweep expires it), or None when nobody is paying right now.
     """
     in_use = seats_in_use(holders, bookings)
-    ends = [holder.hold_expires_at for holder in holders if is_payable(holder.state)]
+    ends = [holder.hold_expires_at for holder in holders if _held_for_payment(holder.state)]
     return SeatCount(
         capacity=capacity,
         taken=in_use - len(ends),
@@ -78,6 +78,17 @@ def hhmm_utc(timestamp: float, *, round_up: bool = False) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%H:%M")
 
 
+def _held_for_payment(state: State) -> bool:
+    """A place held until its hold ends: a buyer on the PayTabs page, or a declined payment whose
+    seat is kept for "Try again" (payment_failed holders are only those: see SEAT_CLAUSE)."""
+    return is_payable(state) or state == State.PAYMENT_FAILED
+
+
+def _same_buyer(holder: SeatHolder, user_id: int, email: str) -> bool:
+    same_user = bool(user_id) and holder.wp_user_id == user_id
+    return same_user or bool(email and holder.email == email.lower())
+
+
 def refuse_booked_member(user_id: int, bookings: Sequence[Booking]) -> None:
     """Refuse a logged-in member who already has a booking in the group (one place per person)."""
     if user_id and any(booking.user_id == user_id for booking in bookings):
@@ -88,11 +99,9 @@ def refuse_second_place(
     holders: Sequence[SeatHolder], user_id: int, email: str, now: float
 ) -> None:
     """Refuse a buyer who already holds a place, or a registration in progress, in the group."""
-    email = email.lower()
     for holder in holders:
-        same_user = bool(user_id) and holder.wp_user_id == user_id
-        if not same_user and not (email and holder.email == email):
-            continue
+        if not _same_buyer(holder, user_id, email) or holder.state == State.PAYMENT_FAILED:
+            continue  # the buyer's own declined attempt: their new form takes its seat over
         if not is_payable(holder.state):
             raise _already_registered()
         minutes = max(1, math.ceil((holder.hold_expires_at - now) / 60))
@@ -114,11 +123,25 @@ def hold_seat_or_refuse(
 ) -> None:
     """Under the group's lock: refuse a second place for the buyer, or a full group."""
     repo.lock_group(tx, group_id)
-    holders = repo.list_seat_holders(tx, group_id)
+    holders = _release_own_declined(tx, repo.list_seat_holders(tx, group_id), buyer, now)
     tx.race_window()
     refuse_second_place(holders, buyer[0], buyer[1], now)
     if seats_in_use(holders, bookings) >= capacity:
         raise _group_full(count_seats(holders, bookings, capacity, now))
+
+
+def _release_own_declined(
+    tx: Tx, holders: list[SeatHolder], buyer: tuple[int, str], now: float
+) -> list[SeatHolder]:
+    """A buyer who fills the form in again after a decline gives up that attempt's kept seat
+    (the new intent holds one instead): release it and count without it."""
+    kept = []
+    for holder in holders:
+        if holder.state == State.PAYMENT_FAILED and _same_buyer(holder, *buyer):
+            repo.update_intent(tx, holder.id, now, seat_kept=False, password_enc=None)
+        else:
+            kept.append(holder)
+    return kept
 
 
 def _already_registered() -> CheckoutRejected:

@@ -33,6 +33,8 @@ def run_all(services: Services) -> dict[str, int]:
         "holds_expired": sweep_expired_holds(services),
         "unfulfilled_alerted": sweep_unfulfilled(services),
         "purged": sweep_retention(services),
+        # After the purge: releasing a kept seat touches updated_at, which the purge reads.
+        "kept_seats_released": sweep_kept_seats(services),
     }
     with services.db.transaction() as tx:
         repo.set_worker_mark(tx, "sweep", services.clock())
@@ -105,6 +107,26 @@ def _settle_expired_hold(services: Services, intent: Intent, sale: Any) -> int:
             password_enc=None,
         )
     return 1
+
+
+def sweep_kept_seats(services: Services) -> int:
+    """Release the seat a declined payment kept for "Try again" once its original hold is over.
+
+    No state moves (the intent stays payment_failed, its sentence unchanged) and PayTabs need not
+    be asked: a late "A" of the cart is settled like any late payment, seat counted again.
+    """
+    now = services.clock()
+    with services.db.transaction() as tx:
+        ids = repo.list_kept_seats_past_hold(tx, now=now, limit=BATCH)
+    released = 0
+    for intent_id in ids:
+        with services.db.transaction() as tx:
+            current = repo.get_intent(tx, intent_id, lock=True)
+            if current is None or not current.seat_kept or current.hold_expires_at >= now:
+                continue  # a retry (or another sweeper) came first
+            repo.update_intent(tx, intent_id, now, seat_kept=False, password_enc=None)
+            released += 1
+    return released
 
 
 def sweep_unfulfilled(services: Services) -> int:

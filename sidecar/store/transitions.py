@@ -35,8 +35,12 @@ def apply_event(
         raise IntentNotFound(f"intent {intent_id} does not exist")
     tx.race_window()
     new_state = next_state(intent.state, event)
-    if new_state in NO_LONGER_NEEDS_PASSWORD:
-        changes["password_enc"] = None  # a form password lives only until it can no longer be used
+    if new_state != State.PAYMENT_FAILED:
+        changes["seat_kept"] = False  # only a declined payment keeps a seat by that flag
+    if new_state in NO_LONGER_NEEDS_PASSWORD and not changes.get("seat_kept"):
+        # A form password lives only until it can no longer be used; a declined payment that
+        # keeps its seat for "Try again" keeps it until the hold ends (the sweep drops it then).
+        changes["password_enc"] = None
     repo.update_intent(tx, intent.id, now, state=new_state, **changes)
     repo.insert_transition(
         tx,

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, request
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from sidecar.core.errors import CheckoutRejected
+from sidecar.core.errors import CheckoutRejected, IntentNotFound
+from sidecar.domain import messages
 from sidecar.domain.validation import validate_checkout
 from sidecar.payments.buyer_status import LOGIN_WINDOW_SECONDS
 from sidecar.payments.checkout import start_checkout
-from sidecar.payments.drafts import DRAFT_COOKIE, DRAFT_SECONDS, draft_from_form, seal_draft
+from sidecar.payments.drafts import (
+    DRAFT_COOKIE,
+    DRAFT_SECONDS,
+    Draft,
+    draft_from_form,
+    make_draft,
+    seal_draft,
+)
+from sidecar.payments.retry import RetryRefused, retry_payment
 from sidecar.web.context import services
 from sidecar.web.responses import (
     back_to_form,
@@ -55,7 +66,8 @@ def checkout() -> BaseResponse:
         browser_cookie_name(result.intent.ref),
         result.browser_secret,
         max_age=browser_cookie_seconds(svc.settings.hold_minutes),
-        path=request.script_root + "/therapy/status/",
+        # The status poll and "Try again" (POST /therapy/retry/<ref>) both read it.
+        path=request.script_root + "/therapy/",
         secure=svc.settings.public_url.startswith("https://"),
         httponly=True,
         samesite="Lax",
@@ -93,8 +105,13 @@ def remember_form(response: BaseResponse) -> BaseResponse:
     site's host (cookies do not separate ports). Elsewhere the form simply comes back empty.
     """
     draft = draft_from_form(request.form, form_url_for_errors())
-    if draft is None:
-        return response
+    if draft is not None:
+        set_draft_cookie(response, draft)
+    return response
+
+
+def set_draft_cookie(response: BaseResponse, draft: Draft) -> None:
+    """Seal ``draft`` into the short-lived, HttpOnly, same-site draft cookie."""
     settings = services().settings
     value = seal_draft(draft, settings.shared_secret.reveal(), services().clock())
     response.set_cookie(
@@ -106,7 +123,6 @@ def remember_form(response: BaseResponse) -> BaseResponse:
         httponly=True,
         samesite="Lax",
     )
-    return response
 
 
 def forget_form(response: BaseResponse) -> None:
@@ -119,3 +135,47 @@ def forget_form(response: BaseResponse) -> None:
             httponly=True,
             samesite="Lax",
         )
+
+
+@bp.post("/therapy/retry/<ref>")
+def retry(ref: str) -> BaseResponse:
+    """ "Try again" on the status page: a fresh PayTabs page for the same intent (303).
+
+    Only the paying browser (its ``tps_<ref>`` cookie) may; only a POST from the site's or the
+    sidecar's own pages (the cookie is SameSite=Lax as well). After the hold the browser goes to
+    the form, refilled from the intent (the draft cookie), with the reason.
+    """
+    if len(ref) > 40 or not ref.replace("_", "").replace("-", "").isalnum():
+        raise IntentNotFound(messages.STATUS_TEXTS["notFound"])
+    refuse_cross_site()
+    outcome = retry_payment(services(), ref, request.cookies.get(browser_cookie_name(ref)))
+    target = outcome.redirect_url
+    if outcome.to_form:
+        refused = CheckoutRejected("retry_hold_ended", messages.FORM_ERRORS["retry_hold_ended"])
+        if wants_json():
+            return error_json(409, refused.code, refused.message)
+        response = back_to_form(outcome.intent.registration_url, refused)
+        intent = outcome.intent
+        values = {name: getattr(intent, name) for name in ("first_name", "last_name", "phone")}
+        values |= {"email": intent.email, "street1": intent.street1, "city": intent.city}
+        values |= {"country": intent.country}
+        set_draft_cookie(response, make_draft(intent.group_id, intent.registration_url, values))
+        return response
+    if wants_json():
+        return jsonify({"redirect_url": target, "ref": outcome.intent.ref})
+    return redirect(target, code=303)
+
+
+def refuse_cross_site() -> None:
+    """Refuse a POST another site's page made (Origin, else Sec-Fetch-Site), before any work."""
+    settings = services().settings
+    ours = {_origin(settings.wp_base_url), _origin(settings.public_url)}
+    origin = request.headers.get("Origin")
+    fetch_site = request.headers.get("Sec-Fetch-Site", "")
+    if (origin is not None and origin not in ours) or fetch_site == "cross-site":
+        raise RetryRefused("cross_site_request", messages.ERROR_PAGES["cross_site_request"][1], 403)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

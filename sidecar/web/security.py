@@ -35,6 +35,7 @@ from sidecar.web.responses import error_json, message_page, wants_json
 
 LIMITED_ENDPOINTS = {
     "checkout.checkout": "ratelimit_checkout",
+    "checkout.retry": "ratelimit_checkout",  # "Try again" opens a PayTabs page, as checkout does
     "status.status": "ratelimit_status",
     "seats.seats": "ratelimit_status",  # the group's seats: public, read-only, like the status
 }

@@ -11,6 +11,7 @@ from sidecar.domain.states import (
     Event,
     InvalidTransition,
     State,
+    can_retry,
     holds_seat,
     next_state,
 )
@@ -95,3 +96,31 @@ def test_states_paytabs_ledger_events_never_touch_a_paid_intent(event: Event) ->
     for state in (State.PAID, State.FULFILLING, State.REFUNDING, State.NEEDS_ATTENTION):
         with pytest.raises(InvalidTransition):
             next_state(state, event)
+
+
+def test_states_retry_leads_only_from_payment_failed_back_to_awaiting_payment() -> None:
+    assert next_state(State.PAYMENT_FAILED, Event.RETRY) == State.AWAITING_PAYMENT
+    assert {s for (s, e) in TRANSITIONS if e == Event.RETRY} == {State.PAYMENT_FAILED}
+
+
+def test_states_declined_payment_holds_its_seat_only_while_kept() -> None:
+    assert holds_seat(State.PAYMENT_FAILED, seat_kept=True)
+    assert not holds_seat(State.PAYMENT_FAILED, seat_kept=False)
+    assert not holds_seat(State.EXPIRED, seat_kept=True)  # the flag means nothing elsewhere
+
+
+@pytest.mark.parametrize(
+    ("state", "kept", "ends_in", "allowed"),
+    [
+        (State.PAYMENT_FAILED, True, 60.0, True),
+        (State.PAYMENT_FAILED, True, 0.0, False),  # the hold ended
+        (State.PAYMENT_FAILED, False, 60.0, False),  # the seat was released
+        (State.EXPIRED, True, 60.0, False),
+        (State.AWAITING_PAYMENT, True, 60.0, False),
+        (State.PAID, True, 60.0, False),
+    ],
+)
+def test_states_can_retry_only_a_declined_intent_keeping_its_seat(
+    state: State, kept: bool, ends_in: float, allowed: bool
+) -> None:
+    assert can_retry(state, kept, 1000.0 + ends_in, 1000.0) is allowed

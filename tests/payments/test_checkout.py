@@ -145,10 +145,11 @@ def test_checkout_paytabs_refusing_releases_the_seat(stack: Any) -> None:
     stack.start(group_id=str(stack.small_group.id))  # the seat is free again
 
 
-def test_checkout_sets_the_browser_cookie_httponly_for_the_status_path(stack: Any) -> None:
+def test_checkout_sets_the_browser_cookie_httponly_for_status_and_retry(stack: Any) -> None:
     response = stack.checkout(stack.form())
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "Path=/therapy/status/" in cookie and "SameSite=Lax" in cookie
+    # /therapy/: the status poll (/therapy/status/<ref>) and "Try again" (/therapy/retry/<ref>).
+    assert "HttpOnly" in cookie and "Path=/therapy/;" in cookie and "SameSite=Lax" in cookie
 
 
 def test_checkout_oversized_body_is_413(stack: Any) -> None:

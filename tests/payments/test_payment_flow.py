@@ -6,6 +6,7 @@ from typing import Any
 
 from sidecar.domain.states import State
 from sidecar.jobs.runner import drain
+from sidecar.payments import sweeps
 
 
 def wp_writes(stack: Any) -> list[str]:
@@ -46,14 +47,23 @@ def test_flow_return_redirects_to_status_page_and_queues_confirmation(stack: Any
     assert stack.count("jobs", "intent_id = ? AND kind = 'confirm'", (intent.id,)) == 1
 
 
-def test_flow_declined_payment_releases_the_seat(stack: Any) -> None:
+def test_flow_declined_payment_keeps_the_seat_until_the_hold_ends(stack: Any) -> None:
     intent = stack.start(group_id=str(stack.small_group.id))
     fields = stack.pay(intent, card="4000000000000002")
     response = stack.post_return(fields)
     assert response.headers["Location"].endswith("&code=payment_declined")
     stack.drain()
-    assert stack.intent(intent.ref).state == State.PAYMENT_FAILED
-    # The only seat of the small group is free again.
+    declined = stack.intent(intent.ref)
+    assert (declined.state, declined.seat_kept) == (State.PAYMENT_FAILED, True)
+    # The only seat of the small group stays the declined buyer's, for "Try again"...
+    other = stack.checkout(
+        stack.form(group_id=stack.small_group.id), headers={"Accept": "application/json"}
+    )
+    assert other.get_json()["error"]["code"] == "group_full"
+    # ...until the hold ends: then the sweep releases it.
+    stack.clock.advance(declined.hold_expires_at - stack.clock() + 1)
+    assert sweeps.run_all(stack.services)["kept_seats_released"] == 1
+    assert stack.intent(intent.ref).seat_kept is False
     stack.start(group_id=str(stack.small_group.id))
 
 

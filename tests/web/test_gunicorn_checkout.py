@@ -147,7 +147,7 @@ def test_gunicorn_checkout_redirects_to_paytabs_with_security_headers(
     assert response.headers["Location"].startswith(stack.sim_server.url + "/payment/page/")
     assert_security_headers(response)
     cookie = response.headers["Set-Cookie"]
-    assert "Path=/sidecar/therapy/status/" in cookie and "HttpOnly" in cookie
+    assert "Path=/sidecar/therapy/;" in cookie and "HttpOnly" in cookie
     ref = cookie.split("=", 1)[0].removeprefix("tps_")
     status = session.get(f"{url}/therapy/status/{ref}", timeout=10)
     assert status.status_code == 200 and status.json()["state"] == "awaiting_payment"

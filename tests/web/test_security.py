@@ -189,7 +189,7 @@ def test_proxy_trusted_prefix_and_proto_shape_the_status_cookie(proxied: Stack) 
     response = proxied.checkout(proxied.form(), headers=headers)
     assert response.status_code == 303
     cookie = response.headers["Set-Cookie"]
-    assert "Path=/sidecar/therapy/status/" in cookie
+    assert "Path=/sidecar/therapy/;" in cookie
     assert "HttpOnly" in cookie
     with proxied.services.db.transaction() as tx:
         ip = tx.scalar("SELECT client_ip FROM intents")

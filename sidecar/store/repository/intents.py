@@ -214,6 +214,16 @@ def list_expired_holds(tx: Tx, *, now: float, limit: int) -> list[Intent]:
     return [Intent.from_row(r) for r in rows]
 
 
+def list_kept_seats_past_hold(tx: Tx, *, now: float, limit: int) -> list[int]:
+    """Return declined intents still keeping their seat although their hold has run out."""
+    rows = tx.all(
+        "SELECT id FROM intents WHERE state = ? AND seat_kept = 1 AND hold_expires_at < ?"
+        " ORDER BY hold_expires_at LIMIT ?",
+        (State.PAYMENT_FAILED.value, now, int(limit)),
+    )
+    return [int(r["id"]) for r in rows]
+
+
 def list_unalerted_unfulfilled(tx: Tx, *, paid_before: float, limit: int) -> list[Intent]:
     """Return paid intents not fulfilled since ``paid_before`` that no alert has named yet."""
     rows = tx.all(

@@ -68,6 +68,7 @@ class Intent:
     fulfilled_at: float | None
     last_queried_at: float | None
     unfulfilled_alerted: bool
+    seat_kept: bool  # a declined payment's seat, kept until the hold ends for "Try again" (0008)
     purged_at: float | None
     created_at: float
     updated_at: float
@@ -84,6 +85,7 @@ class Intent:
         for flag in ("buyer_logged_in", "user_created", "member_joined", "confirmation_sent"):
             values[flag] = bool(values[flag])
         values["unfulfilled_alerted"] = bool(values["unfulfilled_alerted"])
+        values["seat_kept"] = bool(values["seat_kept"])
         return cls(**values)
 
 
@@ -112,15 +114,18 @@ SEAT_STATES = tuple(s.value for s in SEAT_HOLDING)
 # needs_attention holds its seat while the money is kept for a place (waiting to be fulfilled);
 # an intent parked because its refund failed is leaving the group and does not.
 SEAT_RELEASED_REASONS = ("refund_failed",)
+# A declined payment keeps its seat while ``seat_kept`` (until its hold ends: "Try again").
 SEAT_CLAUSE = (
     f"(state IN ({', '.join('?' for s in SEAT_STATES if s != State.NEEDS_ATTENTION.value)})"
     f" OR (state = ? AND (state_reason IS NULL OR state_reason NOT IN"
-    f" ({', '.join('?' for _ in SEAT_RELEASED_REASONS)}))))"
+    f" ({', '.join('?' for _ in SEAT_RELEASED_REASONS)})))"
+    " OR (state = ? AND seat_kept = 1))"
 )
 SEAT_PARAMS: tuple[str, ...] = (
     *(s for s in SEAT_STATES if s != State.NEEDS_ATTENTION.value),
     State.NEEDS_ATTENTION.value,
     *SEAT_RELEASED_REASONS,
+    State.PAYMENT_FAILED.value,
 )
 
 

@@ -152,6 +152,8 @@ function form_error_message( string $code, string $field = '' ): string {
 			return __( 'The payment was cancelled and you have not been charged.', 'therapy-sidecar' );
 		case 'payment_error':
 			return __( 'The payment could not be completed. Please try again.', 'therapy-sidecar' );
+		case 'retry_hold_ended':
+			return __( 'The place held for you was released because the payment did not go through in time. Your details are filled in: please check them and continue to payment again.', 'therapy-sidecar' );
 		default:
 			return __( 'Something went wrong with your registration. Please check the form and try again.', 'therapy-sidecar' );
 	}

@@ -10,6 +10,7 @@ the buyer's locale (kept on the intent from checkout on). The catalogues live in
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Final
 
@@ -41,9 +42,46 @@ def catalogue(locale: str) -> NullTranslations:
 
 
 def translate(text: str, locale: str | None, /, **fields: object) -> str:
-    """Return ``text`` (an English msgid) in ``locale``, its ``{fields}`` filled in."""
-    translated = catalogue(normalize_locale(locale)).gettext(text)
-    return translated.format(**fields) if fields else translated
+    """Return ``text`` (an English msgid) in ``locale``, its ``{fields}`` filled in.
+
+    A sentence whose fields were filled in English already (an error raised with its figures) is
+    recognised by its msgid and translated with the same figures; any other text comes back as is.
+    """
+    locale = normalize_locale(locale)
+    translated = catalogue(locale).gettext(text)
+    if fields:
+        return translated.format(**fields)
+    if translated == text and locale != DEFAULT_LOCALE:
+        for pattern, msgid in _filled_patterns(locale):
+            match = pattern.fullmatch(text)
+            if match:
+                # A filled-in field that is itself a sentence of ours (a label) is translated too.
+                filled = {k: catalogue(locale).gettext(v) for k, v in match.groupdict().items()}
+                return catalogue(locale).gettext(msgid).format(**filled)
+    return translated
+
+
+_FIELD = re.compile(r"\{([a-z_]+)\}")
+
+
+@functools.cache
+def _filled_patterns(locale: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each msgid of ``locale``'s catalogue that has fields, as a pattern of its filled form."""
+    msgids = getattr(catalogue(locale), "_catalog", {})
+    patterns = []
+    for msgid in msgids:
+        if not isinstance(msgid, str) or not _FIELD.search(msgid):
+            continue
+        parts = _FIELD.split(msgid)  # literal, name, literal, name, ..., literal
+        regex = "".join(
+            re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
+            for index, part in enumerate(parts)
+        )
+        try:
+            patterns.append((re.compile(regex, re.S), msgid))
+        except re.error:  # a field named twice in one sentence: not recognisable, left as is
+            continue
+    return tuple(patterns)
 
 
 def direction(locale: str | None) -> str:

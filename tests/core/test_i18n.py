@@ -86,6 +86,23 @@ def test_translate_fills_fields_in_arabic() -> None:
     assert translate(messages.EMAIL_TOO_LONG, "en", limit=100).endswith("at most 100 characters.")
 
 
+def test_translate_recognises_a_sentence_filled_in_english() -> None:
+    held = messages.GROUP_FULL_HELD.format(time="10:30")
+    assert translate(held, "ar") == translate(messages.GROUP_FULL_HELD, "ar", time="10:30")
+    assert "10:30" in translate(held, "ar") and held != translate(held, "ar")
+    label = messages.FIELD_ERRORS["missing_field"].format(label=messages.FIELD_LABELS["city"])
+    assert translate(label, "ar") == "يُرجى ملء حقل «المدينة»."
+    assert translate(held, "en") == held
+
+
+def test_translate_leaves_unknown_and_arabic_text_as_is() -> None:
+    assert translate("the site could not be reached: 10.0.0.1", "ar") == (
+        "the site could not be reached: 10.0.0.1"
+    )
+    arabic = translate(messages.GO_BACK, "ar")
+    assert translate(arabic, "ar") == arabic
+
+
 def test_translate_unknown_locale_is_english() -> None:
     assert translate(messages.GO_BACK, "de_DE") == "Go back"
     assert translate(messages.GO_BACK, "ar") == "رجوع"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -90,11 +91,21 @@ def test_checkout_refusal_json_message_in_the_posted_locale(stack: Any) -> None:
     assert english.get_json()["error"]["message"] == messages.FORM_ERRORS["invalid_phone"]
 
 
-def test_checkout_refusal_with_figures_falls_back_to_the_forms_arabic(stack: Any) -> None:
+def test_checkout_refusal_with_figures_in_arabic_keeps_the_figures(stack: Any) -> None:
     response = stack.checkout(stack.form(email="a" * 95 + "@x.com", locale="ar"), headers=JSON)
     error = response.get_json()["error"]
-    assert error["message"] == messages.form_error(error["code"], error["field"], "ar")
-    assert error["message"] != messages.form_error(error["code"], error["field"])
+    assert (error["code"], error["field"]) == ("field_too_long", "email")
+    assert error["message"] == "بريدك الإلكتروني طويل جدًا: الحد الأقصى 100 حرفًا."
+
+
+def test_checkout_refusal_group_full_held_in_arabic_says_when(stack: Any) -> None:
+    held = stack.start(group_id=str(stack.small_group.id))
+    response = stack.checkout(stack.form(stack.small_group.id, locale="ar"), headers=JSON)
+    error = response.get_json()["error"]
+    assert error["code"] == "group_full"
+    assert error["message"].startswith("جميع الأماكن محجوزة أو قيد الدفع الآن.")
+    assert re.search(r"الساعة \d\d:\d\d \(بالتوقيت العالمي UTC\)", error["message"])
+    assert held.locale == "en"
 
 
 def test_checkout_refusal_redirect_carries_only_the_code(stack: Any) -> None:

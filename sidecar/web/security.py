@@ -31,6 +31,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sidecar.core.config import ConfigError, Settings
 from sidecar.core.logs import CORRELATION, REQUEST_ID
+from sidecar.domain import messages
 from sidecar.web.responses import error_json, message_page, wants_json
 
 LIMITED_ENDPOINTS = {
@@ -101,11 +102,11 @@ def build_limiter(app: Flask, settings: Settings) -> Limiter:
 def too_many_requests(exc: RateLimitExceeded) -> Response:
     """Answer 429 with Retry-After: JSON to scripts and the status poll, a short page to people."""
     retry_after = _retry_after_seconds(exc)
-    message = "Too many attempts from your address; please wait a minute and try again."
+    message = messages.RATE_LIMITED
     if wants_json() or not request.path.startswith("/therapy/checkout"):
         response = error_json(429, "rate_limited", message)
     else:
-        response = message_page(429, "Please wait a moment", message)
+        response = message_page(429, messages.RATE_LIMITED_TITLE, message)
     response.headers["Retry-After"] = str(retry_after)
     return response
 

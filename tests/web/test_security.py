@@ -133,6 +133,18 @@ def test_rate_limit_checkout_shows_a_page_to_a_browser(lone: Stack) -> None:
     assert int(over.headers["Retry-After"]) >= 1
 
 
+def test_rate_limit_checkout_page_in_the_posted_locale(lone: Stack) -> None:
+    for _ in range(10):
+        lone.client.post("/therapy/checkout", data={"locale": "ar"})
+    over = lone.client.post(
+        "/therapy/checkout", data={"locale": "ar"}, headers={"Accept": "text/html"}
+    )
+    assert over.status_code == 429
+    page = over.get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "محاولات كثيرة جدًا من عنوانك" in page and "يُرجى الانتظار لحظة" in page
+
+
 def test_rate_limit_status_allows_polling_then_answers_429(lone: Stack) -> None:
     codes = [lone.client.get("/therapy/status/tp_unknown").status_code for _ in range(121)]
     assert codes[:120] == [404] * 120

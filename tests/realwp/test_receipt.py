@@ -243,3 +243,14 @@ def test_prefilled_login_form_sends_the_logged_in_buyer_on(wp: WPSite) -> None:
             sign_in_url(wp.base_url, token, back), timeout=TIMEOUT, allow_redirects=False
         )
     assert onward.status_code == 302 and onward.headers["Location"] == back
+
+
+def test_booking_confirmed_mail_without_a_schedule_has_no_calendar_link(wp: WPSite) -> None:
+    buyer = booked_buyer(wp, "small")
+    data = {"group_name": "Grief Circle (one seat)", **payment(buyer["ref"])}
+    body = {"template": "booking_confirmed", "intent_ref": buyer["ref"], "user_id": buyer["id"]}
+    assert wp.rest("POST", "/therapy-sidecar/v1/emails", json={**body, "data": data}).ok
+    (_subject, message), *_ = mails_to(wp, buyer["email"])
+    assert f"PayTabs reference: {buyer['tran_ref']}" in message
+    assert "Add to calendar" not in message and buyer["calendar_url"] not in message
+    assert "Session: " not in message

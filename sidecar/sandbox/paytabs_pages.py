@@ -75,13 +75,14 @@ def payment_page(
 {problem}
 <form method="post">
   <label for="card_number">{say("Card number")}</label>
-  <input id="card_number" name="card_number" inputmode="numeric" autocomplete="off" required>
+  <input id="card_number" name="card_number" inputmode="numeric" autocomplete="off" required
+    dir="ltr">
   <button id="pay" type="submit" name="action" value="pay">{say("Pay")}</button>
   <button id="cancel" type="submit" name="action" value="cancel" formnovalidate>{say("Cancel")}</button>
 </form>
 <h2>{say("Test cards")}</h2>
-<ul id="test-cards">{cards}</ul>
-<p>Any expiry date in the future and any CVV are accepted.</p>"""
+<ul id="test-cards" lang="en" dir="ltr">{cards}</ul>
+<p lang="en" dir="ltr">Any expiry date in the future and any CVV are accepted.</p>"""
     return _document("PayTabs simulator: payment", body, lang=lang)
 
 

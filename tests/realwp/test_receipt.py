@@ -137,7 +137,9 @@ def test_receipt_shortcode_shows_the_buyer_their_receipt(wp: WPSite) -> None:
             assert "Add to calendar" in page
 
 
-def test_receipt_shortcode_without_a_schedule_has_no_calendar_link(wp: WPSite) -> None:
+def test_receipt_shortcode_without_a_schedule_has_no_calendar_link(
+    wp: WPSite, empty_small_group: int
+) -> None:
     buyer = booked_buyer(wp, "small")
     with logged_in(wp, buyer) as session:
         page = thank_you(wp, session, intent=buyer["ref"])
@@ -245,7 +247,9 @@ def test_prefilled_login_form_sends_the_logged_in_buyer_on(wp: WPSite) -> None:
     assert onward.status_code == 302 and onward.headers["Location"] == back
 
 
-def test_booking_confirmed_mail_without_a_schedule_has_no_calendar_link(wp: WPSite) -> None:
+def test_booking_confirmed_mail_without_a_schedule_has_no_calendar_link(
+    wp: WPSite, empty_small_group: int
+) -> None:
     buyer = booked_buyer(wp, "small")
     data = {"group_name": "Grief Circle (one seat)", **payment(buyer["ref"])}
     body = {"template": "booking_confirmed", "intent_ref": buyer["ref"], "user_id": buyer["id"]}

@@ -18,8 +18,9 @@ FIELD_LABELS = messages.FIELD_LABELS
 PERSON_INPUTS = (  # name, type, extra attributes: the plugin's fields, in its order
     ("first_name", "text", Markup(" required maxlength='100' autocomplete='given-name'")),
     ("last_name", "text", Markup(" required maxlength='100' autocomplete='family-name'")),
-    ("email", "email", Markup(" required maxlength='100' autocomplete='email'")),
-    ("phone", "tel", Markup(" required maxlength='32' autocomplete='tel'")),
+    # An e-mail address and a phone number read left to right on an Arabic page too.
+    ("email", "email", Markup(" required maxlength='100' autocomplete='email' dir='ltr'")),
+    ("phone", "tel", Markup(" required maxlength='32' autocomplete='tel' dir='ltr'")),
     ("street1", "text", Markup(" required maxlength='200' autocomplete='address-line1'")),
     ("city", "text", Markup(" required maxlength='100' autocomplete='address-level2'")),
 )

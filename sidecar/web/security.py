@@ -39,6 +39,7 @@ LIMITED_ENDPOINTS = {
     "checkout.retry": "ratelimit_checkout",  # "Try again" opens a PayTabs page, as checkout does
     "status.status": "ratelimit_status",
     "seats.seats": "ratelimit_status",  # the group's seats: public, read-only, like the status
+    "calendar.calendar": "ratelimit_status",  # the receipt's .ics: public, read-only, asks WordPress
 }
 # Whole blueprints limited as one (every route of it counts against the same allowance).
 LIMITED_BLUEPRINTS = {"operator": "ratelimit_operator"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from icalendar import Calendar
 
 from sidecar.payments.receipt import calendar_signature
 from sidecar.store import repository as repo
-from tests.support.stack import SHARED_SECRET
+from tests.support.stack import SHARED_SECRET, Stack
 from wp_bridge.models import GroupSchedule
 
 ARABIC_NAME = "مجموعة القلق, الرياض; مساءً"
@@ -129,3 +130,14 @@ def test_calendar_registration_not_fulfilled_has_no_entry(stack: Any) -> None:
     assert stack.client.get(f"/therapy/calendar/{intent.ref}.ics?sig={sig}").status_code == 404
     with stack.services.db.transaction() as tx:
         assert repo.find_intent_by_ref(tx, intent.ref) is not None
+
+
+def test_calendar_is_rate_limited_like_the_status(tmp_path: Path) -> None:
+    lone = Stack(
+        tmp_path, f"sqlite:///{tmp_path / 'rl.sqlite3'}", SIDECAR_RATELIMIT_STATUS="3/minute"
+    )
+    try:
+        codes = [lone.client.get("/therapy/calendar/tp_x.ics?sig=y").status_code for _ in range(4)]
+    finally:
+        lone.close()
+    assert codes == [404, 404, 404, 429]

@@ -6,7 +6,6 @@ import logging
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from sidecar.core.config import ConfigError, load_settings
 from sidecar.core.throttled_log import Throttle
 from sidecar.jobs import wakeup
 from sidecar.jobs.worker import serve_queue
+from tests.support.processes import start_worker, stop, wait_for
 from tests.support.stack import Stack
 
 
@@ -141,8 +141,9 @@ def test_wakeup_return_queued_by_the_web_is_run_without_waiting_for_the_poll(
         assert listener.idle.wait(10)  # the first drain found nothing; the worker sleeps
         assert stack.post_return(fields).status_code == 303  # queues the confirmation
         assert listener.woken.wait(30)
-        # Confirmation, fulfilment and its e-mail ran one after the other on that one wake-up.
-        assert _settled(stack, intent.ref)
+        # Confirmation, fulfilment and its e-mail ran one after the other on that one wake-up
+        # (30 s: half the poll interval).
+        assert wait_for(lambda: _settled(stack, intent.ref), 30)
     finally:
         stopping.set()
         listener.interrupt()
@@ -153,14 +154,32 @@ def test_wakeup_return_queued_by_the_web_is_run_without_waiting_for_the_poll(
 
 
 def _settled(stack: Any, ref: str) -> bool:
-    """Wait (up to 30 s, half the poll interval) until the intent's jobs are all done."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        intent = stack.intent(ref)
-        open_jobs = stack.count(
-            "jobs", "intent_id = ? AND state IN ('pending', 'running')", (intent.id,)
-        )
-        if intent.state.value == "fulfilled" and not open_jobs:
-            return True
-        time.sleep(0.02)
-    return False
+    """Tell whether the intent is fulfilled and its jobs (the e-mail too) are all done."""
+    intent = stack.intent(ref)
+    open_jobs = stack.count(
+        "jobs", "intent_id = ? AND state IN ('pending', 'running')", (intent.id,)
+    )
+    return intent.state.value == "fulfilled" and not open_jobs
+
+
+def test_wakeup_worker_process_is_woken_by_the_web_and_stops_at_once(
+    tmp_path: Path, database_url: str, socket_dir: Path
+) -> None:
+    path = str(socket_dir / "w.sock")
+    stack = Stack(tmp_path, database_url, SIDECAR_WAKEUP_SOCKET=path)
+    log = tmp_path / "worker.log"
+    # `sidecar worker` as systemd runs it, polling every 60 s: only the wake-up is quick.
+    env = stack.process_env(SIDECAR_WAKEUP_SOCKET=path, SIDECAR_POLL_INTERVAL_SECONDS="60")
+    worker = start_worker(env, log)
+    try:
+        intent = stack.start()
+        fields = stack.pay(intent)
+        assert wait_for(lambda: "worker started" in log.read_text(), 30, worker), log.read_text()
+        assert "woken through" in log.read_text()  # bound before it says it started
+        assert stack.post_return(fields).status_code == 303
+        assert wait_for(lambda: _settled(stack, intent.ref), 30, worker), log.read_text()[-3000:]
+    finally:
+        code = stop(worker)
+        stack.close()
+    assert code == 0, log.read_text()[-3000:]  # SIGTERM ended its 60 s wait: no SIGKILL
+    assert not Path(path).exists()

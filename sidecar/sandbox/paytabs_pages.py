@@ -42,6 +42,7 @@ ARABIC = {
     "Pay": "ادفع",
     "Cancel": "إلغاء",
     "Test cards": "بطاقات الاختبار",
+    "Continue": "متابعة",
 }
 
 
@@ -98,14 +99,17 @@ def close_window_page(message: str) -> str:
     return _document("PayTabs simulator: done", body)
 
 
-def return_form(return_url: str, fields: Mapping[str, str]) -> str:
+def return_form(return_url: str, fields: Mapping[str, str], *, lang: str = "en") -> str:
     """Render the auto-submitting form that POSTs the signed return fields to the merchant."""
+    label = ARABIC["Continue"] if lang == "ar" else "Continue"
     inputs = "\n".join(
         f'  <input type="hidden" name="{escape(name)}" value="{escape(value)}">'
         for name, value in fields.items()
     )
     body = f"""<form id="return" method="post" action="{escape(return_url)}">
 {inputs}
-  <noscript><button id="continue" type="submit">Continue</button></noscript>
+  <noscript><button id="continue" type="submit">{label}</button></noscript>
 </form>"""
-    return _document("PayTabs simulator: redirecting", body, onload="document.forms[0].submit()")
+    return _document(
+        "PayTabs simulator: redirecting", body, onload="document.forms[0].submit()", lang=lang
+    )

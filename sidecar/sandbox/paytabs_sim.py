@@ -177,7 +177,7 @@ class PayTabsSimulator:
             drop = self._switches["return_mode"] == "drop"
         if drop or not record.return_url:
             return 200, close_window_page(f"Payment finished: {record.response_message}")
-        return 200, _return_form(record.return_url, fields)
+        return 200, _return_form(record.return_url, fields, lang=record.paypage_lang)
 
     def pay(
         self,

@@ -17,11 +17,12 @@ from sidecar.core.i18n import translate
 from sidecar.core.secretbox import matches_any
 from sidecar.domain.messages import AWAITING_PAYMENT_HELD_UNTIL, REGISTERED_LOG_IN
 from sidecar.domain.states import ENDED, State, buyer_message, can_retry
+from sidecar.payments.retry import retry_possible_at
 from sidecar.payments.seats import hhmm_utc, iso_utc
 from sidecar.store import repository as repo
 from sidecar.store.repository import Intent
 from sidecar.store.repository.intents import payment_reported
-from wp_bridge.login_page import login_page_url, password_url, prefill_token, sign_in_url
+from wp_bridge.login_page import password_url, prefill_token, sign_in_url
 from wp_bridge.tokens import sign_token
 
 # The bridge refuses grants valid for more than 600 s ahead; the window ends the grant's life.
@@ -42,7 +43,7 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
             "done": intent.state in ENDED,
             "registration_url": intent.registration_url,
         }
-        answer.update(_retry_fields(services, intent, browser_secret))
+        answer.update(_retry_fields(services, tx, intent, browser_secret))
         if intent.state == State.AWAITING_PAYMENT:
             # Until when the place is held for the PayTabs page (HH:MM in UTC, said as such);
             # once PayTabs has reported the payment, only the wait for its confirmation is said.
@@ -65,10 +66,15 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
     return answer
 
 
-def _retry_fields(services: Services, intent: Intent, browser_secret: str | None) -> dict[str, Any]:
-    """ "Try again" for the paying browser of a declined intent: ``can_retry`` while its seat is
-    kept (``held_until``, ISO UTC), else ``can_restart`` (the form, refilled); both POST
-    ``retry_url``. Any other browser, or state, gets ``can_retry`` false and nothing else."""
+def _retry_fields(
+    services: Services, tx: Any, intent: Intent, browser_secret: str | None
+) -> dict[str, Any]:
+    """Say "Try again" to the paying browser of a declined intent.
+
+    ``can_retry`` while its seat is kept (``held_until``, and ``retry_after``: not before; ISO
+    UTC), else ``can_restart`` (the form, refilled); both POST ``retry_url``. Any other browser,
+    or state, gets ``can_retry`` false and nothing else.
+    """
     paying = intent.state == State.PAYMENT_FAILED and matches_any(
         browser_secret, intent.browser_secret_hash
     )
@@ -78,6 +84,8 @@ def _retry_fields(services: Services, intent: Intent, browser_secret: str | None
         "can_retry": retry,
         "held_until": iso_utc(intent.hold_expires_at) if retry else None,
     }
+    if retry:  # PayTabs takes no second page for a cart within two minutes: the button waits
+        fields["retry_after"] = iso_utc(retry_possible_at(tx, intent))
     if paying:
         fields["can_restart"] = not retry
         fields["retry_url"] = f"{services.settings.public_url}/therapy/retry/{intent.ref}"
@@ -105,7 +113,11 @@ def _paying_browser_links(services: Services, tx: Any, intent: Intent) -> dict[s
     if intent.wp_user_id is None or not intent.email:
         return links
     base_url = services.settings.wp_base_url
-    links["login_page_url"] = login_page_url(base_url, intent.email, intent.thank_you_url)
+    # The e-mail is filled in from a signed token: the address itself goes in no URL.
+    token = prefill_token(
+        intent.wp_user_id, services.settings.shared_secret.reveal(), services.clock()
+    )
+    links["login_page_url"] = sign_in_url(base_url, token, intent.thank_you_url)
     grant = _the_grant(services, tx, intent)
     if grant is not None:
         token = sign_token(grant, services.settings.shared_secret.reveal())

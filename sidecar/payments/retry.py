@@ -1,4 +1,4 @@
-""" "Try again": a fresh PayTabs page for a declined intent, while its seat is still kept.
+"""Try again: a fresh PayTabs page for a declined intent, while its seat is still kept.
 
 A declined or cancelled payment keeps the intent's seat until its original hold ends
 (``seat_kept``, set by the confirmation job; released by the hold sweep), so a retry cannot lose
@@ -12,6 +12,7 @@ as an extra and the confirmation job refunds it.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -35,12 +36,17 @@ from sidecar.paytabs import (
     create_page_or_recover,
 )
 from sidecar.store import repository as repo
+from sidecar.store.db import Tx
 from sidecar.store.repository import Intent
 from sidecar.store.transitions import apply_event
 
 log = logging.getLogger(__name__)
 # A double click waits this long for the first click's page before giving up.
 SECOND_CLICK_WAIT_SECONDS = 10.0
+# PayTabs refuses another page for the same cart, amount and currency within about two minutes
+# ("Duplicate Request"); the retry waits that long after the cart's last page, plus a margin
+# (the page is made a moment after the time recorded here, and PayTabs' two minutes are "about").
+PAYTABS_DUPLICATE_WINDOW_SECONDS = 130.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,10 @@ def retry_payment(services: Services, ref: str, browser_secret: str | None) -> R
         return RetryOutcome(status_page_url(intent), intent)  # paid, or ended otherwise
     if not can_retry(intent.state, intent.seat_kept, intent.hold_expires_at, services.clock()):
         return RetryOutcome(intent.registration_url, intent, to_form=True)
+    with services.db.transaction() as tx:
+        too_soon = services.clock() < retry_possible_at(tx, intent)
+    if too_soon:  # nothing asked of PayTabs, nothing changed: the button says when
+        raise RetryRefused("retry_too_soon", messages.RETRY_TOO_SOON, 429)
     if ledger.approved_sales(ledger.cart_transactions(services, intent), intent.ref):
         # PayTabs took the money after all (a late "A"): confirm it; never open a second page.
         with services.db.transaction() as tx:
@@ -77,6 +87,16 @@ def retry_payment(services: Services, ref: str, browser_secret: str | None) -> R
     if started is None:  # another click moved it first
         return _page_of_the_first_click(services, intent)
     return _open_page(services, started)
+
+
+def retry_possible_at(tx: Tx, intent: Intent) -> float:
+    """Return when PayTabs accepts another page for the intent's cart: its last page + window."""
+    retries = [
+        float(row["at"])
+        for row in repo.list_transitions(tx, intent.id)
+        if row["event"] == Event.RETRY.value
+    ]
+    return math.ceil(max([intent.created_at, *retries]) + PAYTABS_DUPLICATE_WINDOW_SECONDS)
 
 
 def _paying_browsers_intent(services: Services, ref: str, browser_secret: str | None) -> Intent:

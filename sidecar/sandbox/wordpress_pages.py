@@ -333,6 +333,9 @@ def status_page(
     texts.update(
         signIn=_(messages.REGISTERED_LOG_IN_LINK),
         setPassword=_(messages.REGISTERED_SET_PASSWORD_LINK),
+        retry=_(messages.RETRY_BUTTON),
+        restart=_(messages.RESTART_BUTTON),
+        heldUntil=_(messages.RETRY_HELD_UNTIL).replace("{time}", "%s"),
     )
     config.update(failed=failed, texts=texts, bad=list(BAD_STATES), loggedIn=bool(who))
     body += _script(config)

@@ -139,7 +139,7 @@ def forget_form(response: BaseResponse) -> None:
 
 @bp.post("/therapy/retry/<ref>")
 def retry(ref: str) -> BaseResponse:
-    """ "Try again" on the status page: a fresh PayTabs page for the same intent (303).
+    """Answer "Try again" on the status page with a fresh PayTabs page for the same intent (303).
 
     Only the paying browser (its ``tps_<ref>`` cookie) may; only a POST from the site's or the
     sidecar's own pages (the cookie is SameSite=Lax as well). After the hold the browser goes to

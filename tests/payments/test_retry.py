@@ -3,16 +3,20 @@ ends, a fresh PayTabs page; refused without side effects to anyone but the payin
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sidecar.domain.states import State
+from sidecar.payments import retry as retry_module
 from sidecar.payments import sweeps
 from sidecar.payments.drafts import DRAFT_COOKIE, open_draft
+from sidecar.payments.retry import PAYTABS_DUPLICATE_WINDOW_SECONDS
+from sidecar.payments.seats import iso_utc
 
 JSON = {"Accept": "application/json"}
 DECLINE = "4000000000000002"
-DUPLICATE_WINDOW = 121  # PayTabs refuses a second page for one cart within two minutes
+DUPLICATE_WINDOW = 131  # PayTabs refuses a second page for one cart within two minutes
 
 
 def declined(stack: Any, group_id: int | None = None, **fields: str) -> Any:
@@ -137,18 +141,41 @@ def test_retry_double_click_opens_one_page(stack: Any) -> None:
     assert len(sales_of(stack, first.ref)) == 2  # the declined page and the one new page
 
 
-def test_retry_too_soon_for_paytabs_keeps_the_seat(stack: Any) -> None:
+def test_retry_waits_for_paytabs_duplicate_window_and_keeps_the_seat(stack: Any) -> None:
     intent = stack.start()
     stack.post_return(stack.pay(intent, card=DECLINE))
     stack.deliver_ipns()
     stack.drain()
+    status = stack.client.get(f"/therapy/status/{intent.ref}", headers=JSON).get_json()
+    assert status["retry_after"] == iso_utc(math.ceil(intent.created_at + PAYTABS_DUPLICATE_WINDOW_SECONDS))
+    pages = len(stack.sim.ledger())
     response = retry(stack, intent.ref, headers=JSON)
     assert response.status_code == 429
     assert response.get_json()["error"]["code"] == "retry_too_soon"
     after = stack.intent(intent.ref)
     assert (after.state, after.seat_kept) == (State.PAYMENT_FAILED, True)
+    assert len(stack.sim.ledger()) == pages  # PayTabs was not asked
     stack.clock.advance(DUPLICATE_WINDOW)
     assert retry(stack, intent.ref).status_code == 303
+
+
+def test_retry_refused_by_paytabs_as_duplicate_goes_back_keeping_the_seat(
+    stack: Any, monkeypatch: Any
+) -> None:
+    intent = stack.start()
+    stack.post_return(stack.pay(intent, card=DECLINE))
+    stack.deliver_ipns()
+    stack.drain()
+    monkeypatch.setattr(retry_module, "PAYTABS_DUPLICATE_WINDOW_SECONDS", -5.0)
+    response = retry(stack, intent.ref, headers=JSON)  # PayTabs' own rule answers code 4
+    assert response.status_code == 429
+    after = stack.intent(intent.ref)
+    assert (after.state, after.seat_kept, after.state_reason) == (
+        State.PAYMENT_FAILED,
+        True,
+        "retry_too_soon",
+    )
+    assert after.tran_ref == intent.tran_ref
 
 
 def test_retry_after_a_late_approval_confirms_it_instead(stack: Any) -> None:

@@ -69,6 +69,35 @@ window.therapySidecarStatus = function (c) {
 	function safe(u) {
 		return typeof u === "string" && /^(https?:\/\/|\/(?!\/))/i.test(u);
 	}
+	// A declined or cancelled payment, to the paying browser: "Try again" (a fresh PayTabs page,
+	// the place held until held_until, HH:MM UTC) or, once the hold is over, the form refilled.
+	function offerRetry(d) {
+		if (!(d.can_retry || d.can_restart) || !safe(d.retry_url) || box.querySelector(".therapy-sidecar-status__retry")) {
+			return;
+		}
+		var f = document.createElement("form");
+		f.method = "post";
+		f.action = d.retry_url;
+		f.className = "therapy-sidecar-status__retry";
+		if (d.can_retry && typeof d.held_until === "string") {
+			var p = document.createElement("p");
+			p.textContent = c.texts.heldUntil.replace("%s", d.held_until.substr(11, 5));
+			f.appendChild(p);
+		}
+		var b = document.createElement("button");
+		b.type = "submit";
+		b.textContent = d.can_retry ? c.texts.retry : c.texts.restart;
+		// PayTabs opens no second page for a cart within two minutes: the button waits until then.
+		var wait = typeof d.retry_after === "string" ? Date.parse(d.retry_after) - Date.now() : 0;
+		if (d.can_retry && wait > 0) {
+			b.disabled = true;
+			setTimeout(function () {
+				b.disabled = false;
+			}, wait);
+		}
+		f.appendChild(b);
+		box.insertBefore(f, back);
+	}
 	function poll() {
 		if (Date.now() - t0 > c.maxWaitMs) {
 			say(c.texts.timeout);
@@ -114,6 +143,7 @@ window.therapySidecarStatus = function (c) {
 				if (bad.indexOf(d.state) !== -1 && back) {
 					back.hidden = false;
 				}
+				offerRetry(d);
 				if (d.done) {
 					stop(d.state !== "fulfilled");
 					return;

@@ -90,6 +90,12 @@ function shortcode_status( $atts ): string {
 			// A paid buyer whose browser is not logged in: the two ways in, under the sidecar's sentence.
 			'signIn'      => __( 'Log in', 'therapy-sidecar' ),
 			'setPassword' => __( 'Set or reset your password', 'therapy-sidecar' ),
+			// After a declined or cancelled payment (the paying browser only): a fresh payment page
+			// while the place is held, else the form again with the details filled in.
+			'retry'       => __( 'Try again', 'therapy-sidecar' ),
+			'restart'     => __( 'Fill in the form again', 'therapy-sidecar' ),
+			/* translators: %s: a time of day, HH:MM in UTC. */
+			'heldUntil'   => __( 'Your place is held for you until %s (UTC).', 'therapy-sidecar' ),
 		),
 	);
 	$json = wp_json_encode( $config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_UNESCAPED_SLASHES );

@@ -82,7 +82,7 @@ def test_normalize_locale_maps_to_a_locale_we_speak(given: str | None, expected:
 
 def test_translate_fills_fields_in_arabic() -> None:
     text = translate(messages.EMAIL_TOO_LONG, "ar_SA", limit=100)
-    assert text == "بريدك الإلكتروني طويل جدًا: الحد الأقصى 100 حرفًا."
+    assert text == "بريدك الإلكتروني طويل جدًا؛ الحد الأقصى لعدد أحرفه: 100."
     assert translate(messages.EMAIL_TOO_LONG, "en", limit=100).endswith("at most 100 characters.")
 
 

@@ -95,7 +95,7 @@ def test_checkout_refusal_with_figures_in_arabic_keeps_the_figures(stack: Any) -
     response = stack.checkout(stack.form(email="a" * 95 + "@x.com", locale="ar"), headers=JSON)
     error = response.get_json()["error"]
     assert (error["code"], error["field"]) == ("field_too_long", "email")
-    assert error["message"] == "بريدك الإلكتروني طويل جدًا: الحد الأقصى 100 حرفًا."
+    assert error["message"] == "بريدك الإلكتروني طويل جدًا؛ الحد الأقصى لعدد أحرفه: 100."
 
 
 def test_checkout_refusal_group_full_held_in_arabic_says_when(stack: Any) -> None:

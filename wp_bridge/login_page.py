@@ -1,21 +1,13 @@
-"""The WordPress login form's address for a buyer whose one-time login link is spent or too old."""
+"""The WordPress login and set-password forms' addresses for a buyer whose login link is spent.
+
+The buyer's e-mail is filled in from a signed token naming the user, never put in the URL.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from wp_bridge.tokens import sign_token
-
-# The bridge plugin fills the form's username field from this parameter (core reads only POST) and
-# sends a browser already logged in as that user straight on to redirect_to.
-EMAIL_PARAM = "user_login"
-
-
-def login_page_url(base_url: str, email: str, redirect_to: str) -> str:
-    """Return wp-login.php with the e-mail prefilled and the thank-you page as the next stop."""
-    query = urlencode({EMAIL_PARAM: email, "redirect_to": redirect_to})
-    return f"{base_url.rstrip('/')}/wp-login.php?{query}"
-
 
 # The bridge plugin reads this parameter as a signed token naming the user, and fills in that
 # user's e-mail: the address itself is in no URL (server logs, Referer, history).

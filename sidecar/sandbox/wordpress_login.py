@@ -1,10 +1,10 @@
 """The sandbox WordPress's login form and where a spent login grant sends the browser.
 
 Like the bridge plugin: a used or expired grant logs nobody in and shows no error; a browser logged
-in as the grant's user goes to the thank-you page, any other to ``/wp-login.php?user_login=EMAIL``,
-which fills in the e-mail and sends a browser already logged in as that user on to ``redirect_to``.
-The e-mail may come as a signed ``?therapy_prefill=`` token instead, and ``?action=lostpassword``
-is the set-password form with it filled in.
+in as the grant's user goes to the thank-you page, any other to ``/wp-login.php?therapy_prefill=TOKEN``
+(a signed token naming the user: the e-mail goes in no URL), which fills in the e-mail and sends a
+browser already logged in as that user on to ``redirect_to``. ``?user_login=`` is read too, and
+``?action=lostpassword`` is the set-password form with the e-mail filled in.
 """
 
 from __future__ import annotations
@@ -34,11 +34,16 @@ def thank_you_url(site: str) -> str:
     return f"{site}/thank-you/"
 
 
-def spent_grant_redirect(site: str, record: UserRecord, logged_in_uid: int) -> Response:
-    """Send the browser on: thank-you page when logged in as the grant's user, else the login form."""
+def spent_grant_redirect(
+    site: str, record: UserRecord, logged_in_uid: int, prefill: str
+) -> Response:
+    """Send the browser on: thank-you page when logged in as the grant's user, else the login form.
+
+    ``prefill`` is the signed token that fills in the user's e-mail: the address goes in no URL.
+    """
     target = thank_you_url(site)
     if logged_in_uid != record.id:
-        query = urlencode({"user_login": record.email, "redirect_to": target})
+        query = urlencode({PREFILL_PARAM: prefill, "redirect_to": target})
         target = f"{site}{LOGIN_FORM}?{query}"
     return Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
 

@@ -19,6 +19,7 @@ from sidecar.sandbox.wordpress_login import spent_grant_redirect
 from wp_bridge.errors import PERMANENT_SERVER_CODES, WPBridgeError, WPConnectionError
 from wp_bridge.fake import FakeWordPress
 from wp_bridge.fake.records import UserRecord
+from wp_bridge.login_page import prefill_token
 from wp_bridge.models import INTENT_META_KEY, PaymentDetails
 from wp_bridge.tokens import InvalidToken, sign_token, verify_token
 
@@ -327,7 +328,9 @@ class RestApi:
             if exc.reason == "expired":
                 expired = self._grant_user(verify_token(grant, self.secret, typ="login", now=0))
             if expired is not None:
-                return spent_grant_redirect(site_url(), expired, self.logged_in_user_id())
+                return spent_grant_redirect(
+                    site_url(), expired, self.logged_in_user_id(), self.prefill(expired)
+                )
             return _refused(f"This login link is not valid ({exc.reason}).")
         jti = payload.get("jti")
         if payload["exp"] - now > MAX_LOGIN_TTL or not isinstance(jti, str) or not jti:
@@ -339,7 +342,9 @@ class RestApi:
             used = jti in self.used_jtis
             self.used_jtis.add(jti)
         if used:
-            return spent_grant_redirect(site_url(), record, self.logged_in_user_id())
+            return spent_grant_redirect(
+                site_url(), record, self.logged_in_user_id(), self.prefill(record)
+            )
         response = Response(status=302, headers={"Location": f"{site_url()}/thank-you/"})
         cookie = {"typ": "sandbox_auth", "uid": record.id, "exp": int(now) + AUTH_COOKIE_SECONDS}
         response.set_cookie(AUTH_COOKIE, sign_token(cookie, self.secret), httponly=True)
@@ -352,6 +357,10 @@ class RestApi:
         if record is None or not isinstance(ref, str) or not ref or record.intent_ref != ref:
             return None
         return record
+
+    def prefill(self, record: UserRecord) -> str:
+        """Return the signed token that fills ``record``'s e-mail into the login form."""
+        return prefill_token(record.id, self.secret, self.fake.clock())
 
     def logged_in_user_id(self) -> int:
         """Return the user id of a valid sandbox auth cookie, or 0."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from sidecar.payments.buyer_status import LOGIN_WINDOW_SECONDS, _mint_once
 from tests.support.stack import SHARED_SECRET
@@ -58,13 +58,18 @@ def test_login_grant_is_not_minted_after_the_window(stack: Any) -> None:
     assert stack.intent(intent.ref).login_jti is None
 
 
-def test_login_page_url_prefills_the_email_for_the_paying_browser_only(stack: Any) -> None:
+def test_login_page_url_prefills_the_email_by_token_for_the_paying_browser_only(stack: Any) -> None:
     intent = fulfilled(stack)
     stack.clock.advance(LOGIN_WINDOW_SECONDS + 1)
     page = urlsplit(poll(stack, intent.ref)["login_page_url"])
     assert f"{page.scheme}://{page.netloc}{page.path}" == "http://wp.test/wp-login.php"
     query = parse_qs(page.query)
-    assert query == {"user_login": [intent.email], "redirect_to": [intent.thank_you_url]}
+    assert set(query) == {"therapy_prefill", "redirect_to"}
+    assert query["redirect_to"] == [intent.thank_you_url]
+    # The e-mail is filled in from a signed token naming the user: the address is in no URL.
+    token = verify_token(query["therapy_prefill"][0], SHARED_SECRET, typ="prefill", now=0)
+    assert token["uid"] == intent.wp_user_id
+    assert intent.email not in unquote(page.query)
     stranger = poll(stack, intent.ref, stack.app.test_client())
     assert "login_page_url" not in stranger and "login_url" not in stranger
     assert stranger["redirect_url"] == intent.thank_you_url
@@ -75,7 +80,10 @@ def test_login_logged_in_buyer_gets_the_login_page_but_no_grant(stack: Any) -> N
     intent = stack.paid_intent(user_id=member.id, user_email="lina@example.com")
     stack.drain()
     answer = poll(stack, intent.ref)
-    assert "login_url" not in answer and "user_login=lina%40example.com" in answer["login_page_url"]
+    assert "login_url" not in answer
+    page = parse_qs(urlsplit(answer["login_page_url"]).query)
+    token = verify_token(page["therapy_prefill"][0], SHARED_SECRET, typ="prefill", now=0)
+    assert token["uid"] == member.id and "lina" not in answer["login_page_url"]
 
 
 def test_login_no_javascript_page_goes_to_the_login_form_after_the_window(stack: Any) -> None:
@@ -85,7 +93,8 @@ def test_login_no_javascript_page_goes_to_the_login_form_after_the_window(stack:
     stack.clock.advance(LOGIN_WINDOW_SECONDS)
     later = stack.client.get(f"/therapy/status/{intent.ref}", headers=NAVIGATE)
     assert later.status_code == 303
-    assert later.headers["Location"].startswith("http://wp.test/wp-login.php?user_login=")
+    assert later.headers["Location"].startswith("http://wp.test/wp-login.php?therapy_prefill=")
+    assert intent.email not in unquote(later.headers["Location"])
 
 
 def test_login_mint_keeps_the_grant_a_concurrent_poll_stored(stack: Any) -> None:

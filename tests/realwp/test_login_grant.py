@@ -7,7 +7,7 @@ import json
 import secrets
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import requests
@@ -54,7 +54,11 @@ def assert_sent_to_login_form(wp: WPSite, response: requests.Response, email: st
     assert response.status_code == 302, response.text[:300]
     target = urlsplit(response.headers["Location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{wp.base_url}/wp-login.php"
-    assert parse_qs(target.query)["user_login"] == [email]
+    # The e-mail is filled in from a signed token naming the user: the address is in no URL.
+    assert set(parse_qs(target.query)) == {"therapy_prefill", "redirect_to"}
+    assert email not in unquote(response.headers["Location"])
+    form = requests.get(response.headers["Location"], timeout=TIMEOUT, allow_redirects=False)
+    assert form.status_code == 200 and f'u.value="{email}"' in form.text
     assert "wordpress_logged_in_" not in response.headers.get("Set-Cookie", "")
 
 

@@ -4,7 +4,7 @@ send the browser on (thank-you page or the login form with the e-mail), never an
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sidecar.sandbox.wordpress import AUTH_COOKIE
 from tests.support.sandbox_site import NOW, SECRET, sandbox_browser, sandbox_fake
 from wp_bridge.fake import FakeWordPress
-from wp_bridge.tokens import sign_token
+from wp_bridge.tokens import sign_token, verify_token
 
 LOGIN = "/?rest_route=/therapy-sidecar/v1/login"
 EMAIL = "amira@example.test"
@@ -43,7 +43,10 @@ def assert_login_form(response: Any) -> None:
     assert response.status_code == 302
     target = urlsplit(response.headers["Location"])
     assert target.path == "/wp-login.php"
-    assert parse_qs(target.query)["user_login"] == [EMAIL]
+    # The e-mail comes back as a signed token naming its user: the address is in no URL.
+    token = parse_qs(target.query)["therapy_prefill"][0]
+    assert verify_token(token, SECRET, typ="prefill", now=NOW)["uid"] > 0
+    assert "amira" not in unquote(response.headers["Location"])
 
 
 @pytest.mark.parametrize(

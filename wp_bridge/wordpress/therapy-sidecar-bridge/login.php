@@ -11,7 +11,7 @@
  * and is no error either: the browser goes on to the thank-you page when it is already logged in as
  * the grant's user, else to the login form with the user's e-mail filled in.
  * For this route the REST server's JSON output is replaced by small HTML pages (see serve_login_html).
- * wp-login.php?user_login=EMAIL (the sidecar's login_page_url) fills in the e-mail and sends a browser
+ * wp-login.php?therapy_prefill=TOKEN (the sidecar's login_page_url) fills in the e-mail and sends a browser
  * already logged in as that user on to redirect_to (see login-form.php).
  */
 
@@ -168,7 +168,16 @@ function send_on( array $payload ): \WP_REST_Response {
 	if ( ! $user || (int) wp_validate_auth_cookie( '', 'logged_in' ) === (int) $user->ID ) {
 		return redirect_response( $next );
 	}
-	return redirect_response( add_query_arg( 'user_login', rawurlencode( $user->user_email ), wp_login_url( $next ) ) );
+	// The e-mail is filled in from a signed one-hour token naming the user (login-form.php): the
+	// address itself goes in no URL (server logs, Referer, history).
+	$token = sign_token(
+		array(
+			'typ' => 'prefill',
+			'uid' => (int) $user->ID,
+			'exp' => time() + HOUR_IN_SECONDS,
+		)
+	);
+	return redirect_response( add_query_arg( PREFILL_PARAM, $token, wp_login_url( $next ) ) );
 }
 
 function redirect_response( string $location ): \WP_REST_Response {

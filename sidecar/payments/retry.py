@@ -78,7 +78,11 @@ def retry_payment(services: Services, ref: str, browser_secret: str | None) -> R
         too_soon = services.clock() < retry_possible_at(tx, intent)
     if too_soon:  # nothing asked of PayTabs, nothing changed: the button says when
         raise RetryRefused("retry_too_soon", messages.RETRY_TOO_SOON, 429)
-    if ledger.approved_sales(ledger.cart_transactions(services, intent), intent.ref):
+    try:
+        txns = ledger.cart_transactions(services, intent)
+    except PayTabsError as exc:  # no new page without knowing whether the first was paid
+        raise PaymentProviderUnavailable(messages.PAYMENT_PAGE_NOT_OPENED) from exc
+    if ledger.approved_sales(txns, intent.ref):
         # PayTabs took the money after all (a late "A"): confirm it; never open a second page.
         with services.db.transaction() as tx:
             enqueue(services, tx, intent.id, JobKind.CONFIRM)

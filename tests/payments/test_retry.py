@@ -147,7 +147,9 @@ def test_retry_waits_for_paytabs_duplicate_window_and_keeps_the_seat(stack: Any)
     stack.deliver_ipns()
     stack.drain()
     status = stack.client.get(f"/therapy/status/{intent.ref}", headers=JSON).get_json()
-    assert status["retry_after"] == iso_utc(math.ceil(intent.created_at + PAYTABS_DUPLICATE_WINDOW_SECONDS))
+    assert status["retry_after"] == iso_utc(
+        math.ceil(intent.created_at + PAYTABS_DUPLICATE_WINDOW_SECONDS)
+    )
     pages = len(stack.sim.ledger())
     response = retry(stack, intent.ref, headers=JSON)
     assert response.status_code == 429
@@ -212,3 +214,18 @@ def test_retry_late_first_sale_and_paid_second_page_keep_one_and_refund_the_othe
     assert len(refunds) == 1
     kept = {s["tran_ref"] for s in approved} - {r.get("previous_tran_ref") for r in refunds}
     assert kept == {done.tran_ref}
+
+
+def test_retry_when_paytabs_cannot_be_asked_changes_nothing(stack: Any) -> None:
+    first = declined(stack)
+    stack.sim.configure(fail_next_requests=1)
+    response = retry(stack, first.ref, headers=JSON)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "payment_provider_unavailable"
+    after = stack.intent(first.ref)
+    assert (after.state, after.tran_ref, after.seat_kept) == (
+        State.PAYMENT_FAILED,
+        first.tran_ref,
+        True,
+    )
+    assert retry(stack, first.ref).status_code == 303

@@ -4,8 +4,11 @@ ends, a fresh PayTabs page; refused without side effects to anyone but the payin
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import requests
 
 from sidecar.domain.states import State
 from sidecar.payments import retry as retry_module
@@ -229,3 +232,42 @@ def test_retry_when_paytabs_cannot_be_asked_changes_nothing(stack: Any) -> None:
         True,
     )
     assert retry(stack, first.ref).status_code == 303
+
+
+def test_retry_racing_a_second_buyer_for_the_last_seat_keeps_it(stack: Any) -> None:
+    form = stack.form(group_id=stack.small_group.id)
+    response = stack.checkout(form)
+    secret = response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    intent = stack.intent_by_key(form["idempotency_key"])
+    stack.post_return(stack.pay(intent, card=DECLINE))
+    stack.deliver_ipns()
+    stack.drain()
+    stack.clock.advance(DUPLICATE_WINDOW)
+    base = stack.server.url
+    other = stack.form(group_id=stack.small_group.id)
+    answers: dict[str, int] = {}
+    start = threading.Barrier(2)
+
+    def press_try_again() -> None:
+        start.wait()
+        answer = requests.post(
+            f"{base}/therapy/retry/{intent.ref}",
+            cookies={f"tps_{intent.ref}": secret},
+            headers=JSON,
+            timeout=30,
+        )
+        answers["retry"] = answer.status_code
+
+    def second_buyer() -> None:
+        start.wait()
+        answer = requests.post(f"{base}/therapy/checkout", data=other, headers=JSON, timeout=30)
+        answers["other"] = answer.status_code
+
+    threads = [threading.Thread(target=f) for f in (press_try_again, second_buyer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == {"retry": 200, "other": 409}
+    assert stack.intent(intent.ref).state == State.AWAITING_PAYMENT
+    assert stack.count("intents") == 1

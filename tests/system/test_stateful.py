@@ -342,6 +342,27 @@ class PaymentMachine(LedgerRules, RuleBasedStateMachine):
     def abandon(self, ref: str) -> None:
         """The buyer closes the tab: nothing happens until the page and the hold run out."""
 
+    @rule(ref=intents)
+    def try_again(self, ref: str) -> None:
+        """The paying browser presses "Try again" on the status page (whatever the state)."""
+        s = self.stack
+        outage = self._outage()
+        response = s.client.post(f"/therapy/retry/{ref}")
+        location = response.headers.get("Location", "")
+        if response.status_code == 503:
+            assert outage, response.get_data(as_text=True)
+        elif response.status_code == 403:  # only the browser that paid may (a lost page: none did)
+            assert s.client.get_cookie(f"tps_{ref}", path="/therapy/") is None
+        elif response.status_code != 429:  # PayTabs' two minutes between pages of one cart
+            assert response.status_code == 303, response.status_code
+            if location.startswith(s.sim_server.url + "/payment/"):
+                # A fresh page for the same intent: it awaits payment again, within its hold.
+                after = s.intent(ref)
+                assert after.state == State.AWAITING_PAYMENT, after.state
+                assert after.redirect_url == location
+            else:
+                assert f"intent={ref}" in location or "error=retry_hold_ended" in location
+
     @rule(fields=returns)
     def post_return(self, fields: dict[str, str]) -> None:
         """The browser comes back from PayTabs (any number of times, or never)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -82,3 +83,22 @@ def test_realwp_form_ignores_a_draft_it_cannot_trust(wp: WPSite, case: str) -> N
     for name in ("first_name", "phone", "street1", "city"):
         assert value_of(markup, name) == "", (case, name)
     assert re.search(r'<option value="SA" selected', markup)
+
+
+def test_realwp_form_keeps_a_logged_in_buyers_email(wp: WPSite) -> None:
+    from tests.realwp.test_known_email import log_in
+
+    user = wp.create_user()
+    form = f"{wp.base_url}/therapy-registration/"
+    with requests.Session() as session:
+        login_url = f"{wp.base_url}/wp-login.php?{urlencode({'redirect_to': form})}"
+        log_in(wp, session, login_url, user)
+        session.cookies.set(DRAFT_COOKIE, sealed(wp, wp.group_id()), domain="", path="/")
+        response = session.get(form, timeout=TIMEOUT, allow_redirects=False)
+    assert response.status_code == 200
+    markup = response.text
+    assert value_of(markup, "email") == user["email"]  # the account's, not the draft's
+    assert "readonly" in input_tag(markup, "email")
+    assert value_of(markup, "phone") == TYPED["phone"]
+    assert value_of(markup, "first_name") == TYPED["first_name"]
+    assert 'name="password"' not in markup

@@ -3,6 +3,7 @@ the URL; a checkout that reaches PayTabs clears the draft."""
 
 from __future__ import annotations
 
+import re
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -96,3 +97,38 @@ def test_checkout_reaching_paytabs_clears_the_draft(stack: Any) -> None:
 def test_refusal_answered_as_json_sets_no_draft(stack: Any) -> None:
     response = stack.checkout(stack.form(phone="12"), headers={"Accept": "application/json"})
     assert response.status_code == 422 and draft_cookie(response) is None
+
+
+def sandbox_form(user: Any, draft: dict[str, str], field: str | None) -> str:
+    from sidecar.sandbox import wordpress_pages
+
+    return wordpress_pages.registration_page(
+        action="http://sidecar.test/therapy/checkout",
+        form_token="t",
+        idempotency_key="k",
+        groups=[],
+        selected=None,
+        user=user,
+        error="invalid_phone" if field else None,
+        field=field,
+        draft=draft,
+    )
+
+
+def test_sandbox_form_refills_the_draft_and_focuses_the_refused_field() -> None:
+    page = sandbox_form(None, {"phone": "12", "city": "Jeddah", "country": "AE"}, "phone")
+    assert "name='phone' value='12' required" in page
+    assert "name='city' value='Jeddah'" in page
+    assert "<option value='AE' selected>" in page
+    assert re.search(r"name='phone'[^>]*aria-invalid='true' autofocus", page)
+    assert "autofocus" not in page.split("name='phone'")[0]
+    assert re.search(r"name='password' value=''", page)
+
+
+def test_sandbox_form_keeps_a_logged_in_buyers_email() -> None:
+    from wp_bridge.fake.records import UserRecord
+
+    member = UserRecord(7, "m", "member@example.com", "Mona", "Saleh", "x", None, (), 0.0)
+    page = sandbox_form(member, {"email": "typed@example.com", "first_name": "Mouna"}, None)
+    assert "value='member@example.com'" in page and "typed@example.com" not in page
+    assert "name='first_name' value='Mouna'" in page

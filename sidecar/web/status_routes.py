@@ -16,6 +16,7 @@ through ``buyer_status``, so the login link is minted exactly as for an ordinary
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
@@ -26,6 +27,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from sidecar.core.container import Services
 from sidecar.core.errors import DatabaseBusy, IntentNotFound, SidecarError
+from sidecar.core.i18n import translate
 from sidecar.domain import messages
 from sidecar.domain.states import State
 from sidecar.payments.buyer_status import buyer_status
@@ -137,16 +139,30 @@ def status_page(answer: dict[str, Any]) -> BaseResponse:
     if target:
         return redirect(target, code=303)
     if answer["done"]:
-        return message_page(
+        done = message_page(
             200,
             messages.STATUS_DONE_TITLE,
             answer["message"],
             answer["registration_url"],
             lang=answer["locale"],
         )
+        if answer.get("retry_url"):  # a declined payment, to its paying browser: "Try again"
+            body = done.get_data(as_text=True).replace("</main>", retry_form(answer) + "</main>", 1)
+            done.set_data(body)
+        return done
     page = message_page(200, messages.STATUS_PLACEHOLDER, answer["message"], lang=answer["locale"])
     body = page.get_data(as_text=True).replace(
         "<meta charset=utf-8>", '<meta charset=utf-8><meta http-equiv="refresh" content="3">', 1
     )
     page.set_data(body)
     return page
+
+
+def retry_form(answer: dict[str, Any]) -> str:
+    """Return the "Try again" (or, after the hold, "Fill in the form again") button's form."""
+    locale = answer["locale"]
+    label = messages.RETRY_BUTTON if answer.get("can_retry") else messages.RESTART_BUTTON
+    return (
+        f'<form class="tps-back" method="post" action="{html.escape(answer["retry_url"])}">'
+        f'<button type="submit">{html.escape(translate(label, locale))}</button></form>'
+    )

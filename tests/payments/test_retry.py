@@ -271,3 +271,15 @@ def test_retry_racing_a_second_buyer_for_the_last_seat_keeps_it(stack: Any) -> N
     assert answers == {"retry": 200, "other": 409}
     assert stack.intent(intent.ref).state == State.AWAITING_PAYMENT
     assert stack.count("intents") == 1
+
+
+def test_retry_button_on_the_sidecars_own_status_page_without_javascript(stack: Any) -> None:
+    first = declined(stack)
+    navigate = {"Sec-Fetch-Mode": "navigate", "Accept": "text/html"}
+    page = stack.client.get(f"/therapy/status/{first.ref}", headers=navigate).get_data(as_text=True)
+    action = f"{stack.services.settings.public_url}/therapy/retry/{first.ref}"
+    assert f'<form class="tps-back" method="post" action="{action}">' in page
+    assert '<button type="submit">Try again</button>' in page
+    stranger = stack.app.test_client()
+    other = stranger.get(f"/therapy/status/{first.ref}", headers=navigate).get_data(as_text=True)
+    assert "/therapy/retry/" not in other and "Try again" not in other

@@ -26,6 +26,7 @@ from sidecar.domain.money import from_minor, to_minor
 from sidecar.domain.states import Event, is_payable
 from sidecar.domain.validation import CheckoutForm
 from sidecar.jobs.kinds import JobKind
+from sidecar.jobs.outbox import enqueue
 from sidecar.payments import readiness, seats
 from sidecar.paytabs import (
     Customer,
@@ -353,7 +354,7 @@ def _create_payment_page(
             target = outcome.redirect_url
         else:  # PayTabs already has an approved sale for this cart: confirm it, never pay twice
             repo.update_intent(tx, intent.id, now, tran_ref=outcome.tran_ref)
-            repo.enqueue_job(tx, intent_id=intent.id, kind=JobKind.CONFIRM, now=now)
+            enqueue(services, tx, intent.id, JobKind.CONFIRM)  # the worker is woken at once
             target = status_page_url(intent)
         fresh = repo.get_intent(tx, intent.id)
     if fresh is None:

@@ -16,6 +16,7 @@ from sidecar.core.config import ConfigError, load_settings
 from sidecar.core.throttled_log import Throttle
 from sidecar.jobs import wakeup
 from sidecar.jobs.worker import serve_queue
+from sidecar.paytabs.errors import PayTabsTransportError
 from tests.support.processes import start_worker, stop, wait_for
 from tests.support.stack import Stack
 
@@ -183,3 +184,38 @@ def test_wakeup_worker_process_is_woken_by_the_web_and_stops_at_once(
         stack.close()
     assert code == 0, log.read_text()[-3000:]  # SIGTERM ended its 60 s wait: no SIGKILL
     assert not Path(path).exists()
+
+
+class PaidBeforeTheAnswer:
+    """PayTabs makes the page, the buyer pays it, and the create answer is lost on the way back."""
+
+    def __init__(self, stack: Stack, real: Any) -> None:
+        self.stack = stack
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def create_payment_page(self, req: Any) -> Any:
+        page = self.real.create_payment_page(req)
+        self.stack.sim.pay(page.tran_ref, "4111111111111111")
+        raise PayTabsTransportError("read timed out", timed_out=True)
+
+
+def test_wakeup_checkout_adopting_an_approved_sale_wakes_the_worker(
+    tmp_path: Path, database_url: str, socket_dir: Path
+) -> None:
+    path = str(socket_dir / "w.sock")
+    stack = Stack(tmp_path, database_url, SIDECAR_WAKEUP_SOCKET=path)
+    listener = Watched(path)
+    try:
+        real = stack.services.paytabs()
+        stack.services.paytabs_factory = lambda _creds: PaidBeforeTheAnswer(stack, real)  # type: ignore[assignment,return-value]
+        wakeup.send_pending(None)  # forget what earlier tests in this thread queued
+        response = stack.checkout(stack.form())
+        assert response.status_code == 303  # to the status page: PayTabs has the money already
+        assert stack.count("jobs", "kind = 'confirm' AND state = 'pending'") == 1
+        assert listener.wait(10)  # the byte the request sent, not the timeout
+    finally:
+        listener.close()
+        stack.close()

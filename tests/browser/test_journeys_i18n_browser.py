@@ -8,6 +8,7 @@ opened in the buyer's language.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -64,6 +65,12 @@ def test_browser_journey_pay_and_land_registered_in_the_buyers_language(
     intent = wait_for_state(demo, "fulfilled")
     assert intent.locale == lang
     assert [sale["paypage_lang"] for sale in sales(demo)] == [lang]
+    receipt = buyer.text(".therapy-sidecar-receipt")
+    amount = translate(messages.RECEIPT_AMOUNT, lang, amount="150.00", currency="SAR")
+    assert amount in receipt
+    assert translate(messages.RECEIPT_REFERENCE, lang, tran_ref=intent.tran_ref) in receipt
+    link = buyer.page.locator("a.therapy-sidecar-receipt__calendar")
+    assert link.inner_text().strip() == translate(messages.RECEIPT_ADD_TO_CALENDAR, lang)
 
 
 @pytest.mark.parametrize(("lang", "context"), MATRIX, indirect=["context"])
@@ -82,6 +89,9 @@ def test_browser_journey_declined_card_is_told_in_the_buyers_language(
     )
     assert_page_reads_in(buyer.page, lang)
     assert buyer.page.locator(".therapy-sidecar-status__back a").first.is_visible()
+    retry = buyer.page.locator(".therapy-sidecar-status__retry button")
+    retry.wait_for(state="visible")
+    assert retry.inner_text().strip() == translate(messages.RETRY_BUTTON, lang)
 
 
 @pytest.mark.parametrize(("lang", "context"), MATRIX, indirect=["context"])
@@ -98,3 +108,43 @@ def test_browser_journey_refused_phone_is_told_and_kept_in_the_buyers_language(
     notice = buyer.text(".therapy-sidecar-notice")
     assert notice == messages.form_error("invalid_phone", "phone", lang)
     assert buyer.page.input_value("input[name=phone]") == "12"
+
+
+@pytest.mark.parametrize(("lang", "context"), MATRIX, indirect=["context"])
+def test_browser_journey_paid_buyer_on_another_device_in_the_buyers_language(
+    demo: DemoStack, buyer: Buyer, lang: str, context: Any
+) -> None:
+    email = f"device.{lang}@example.com"
+    open_form_in(buyer, lang)
+    buyer.fill_form(email)
+    buyer.submit()
+    buyer.pay()
+    buyer.wait_for_thank_you()
+    intent = wait_for_state(demo, "fulfilled")
+    context.clear_cookies()  # another device: no session, no sidecar cookie, no language cookie
+    status = f"{demo.wordpress_url}/therapy-registration-status/?intent={intent.ref}&lang={lang}"
+    buyer.page.goto(status)
+    buyer.page.locator(".therapy-sidecar-status__signin a.therapy-sidecar-login").wait_for()
+    assert_page_reads_in(buyer.page, lang)
+    said = buyer.text(".therapy-sidecar-status__message")
+    assert said == translate(messages.REGISTERED_LOG_IN, lang)
+    buyer.page.click(".therapy-sidecar-status__signin a.therapy-sidecar-login")
+    buyer.page.wait_for_url(f"{demo.wordpress_url}/wp-login.php?**")
+    assert buyer.page.input_value("#user_login") == email
+    assert email not in unquote(buyer.page.url)
+
+
+@pytest.mark.parametrize(("lang", "context"), MATRIX, indirect=["context"])
+def test_browser_journey_known_email_is_offered_the_login_in_the_buyers_language(
+    demo: DemoStack, buyer: Buyer, lang: str, context: Any
+) -> None:
+    member = demo.fake.add_user(username="huda", email="huda@example.com", password="pw 123456")
+    open_form_in(buyer, lang)
+    buyer.fill_form(member.email)
+    buyer.page.click("button[type=submit]")
+    buyer.page.wait_for_url("**error=**")
+    assert_page_reads_in(buyer.page, lang)
+    login = buyer.page.locator("a.therapy-sidecar-login").first
+    assert login.inner_text().strip() == translate(messages.KNOWN_EMAIL_LOG_IN, lang)
+    assert buyer.page.input_value("input[name=email]") == member.email  # the form remembers
+    assert member.email not in unquote(buyer.page.url)

@@ -12,16 +12,23 @@ from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from markupsafe import Markup
 
 from sidecar.domain import messages
-from sidecar.sandbox.wordpress_i18n import _
+from sidecar.sandbox.wordpress_i18n import _, visitor_locale
 from wp_bridge.fake import FakeWordPress
 from wp_bridge.fake.records import UserRecord
 from wp_bridge.models import Booking, GroupInfo
 
 LOGIN_FORM = "/wp-login.php"
-DATE_FORMAT = "%d %B %Y %H:%M"  # the sandbox site's date and time format
+# The sandbox site's date and time format (CLDR), its month names in the visitor's language.
+DATE_FORMAT = "dd MMMM y HH:mm"
+
+
+def _when(moment: datetime) -> str:
+    """Return ``moment`` in the site's format, month names in the visitor's language."""
+    return format_datetime(moment, DATE_FORMAT, locale=visitor_locale())
 
 
 def receipt_box(fake: FakeWordPress, record: UserRecord | None, ref: str, here: str) -> Markup:
@@ -46,10 +53,10 @@ def _receipt(booking: Booking, group: GroupInfo | None) -> Markup:
         lines.append(_(messages.RECEIPT_AMOUNT, amount=paid.amount, currency=paid.currency))
         lines.append(_(messages.RECEIPT_REFERENCE, tran_ref=paid.tran_ref))
         date = datetime.fromisoformat(paid.paid_at).astimezone(ZoneInfo("UTC"))
-        lines.append(_(messages.RECEIPT_DATE, date=date.strftime(DATE_FORMAT)))
+        lines.append(_(messages.RECEIPT_DATE, date=_when(date)))
     schedule = group.schedule if group else None
     if schedule is not None:
-        when = schedule.starts_at.strftime(DATE_FORMAT)
+        when = _when(schedule.starts_at)
         where = f"{when} — {schedule.location}" if schedule.location else when
         lines.append(_(messages.RECEIPT_SESSION, when=where))
     items = Markup("").join(Markup("<li>{}</li>").format(line) for line in lines)

@@ -7,6 +7,7 @@ opened in the buyer's language.
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 from urllib.parse import unquote
 
@@ -71,6 +72,9 @@ def test_browser_journey_pay_and_land_registered_in_the_buyers_language(
     assert translate(messages.RECEIPT_REFERENCE, lang, tran_ref=intent.tran_ref) in receipt
     link = buyer.page.locator("a.therapy-sidecar-receipt__calendar")
     assert link.inner_text().strip() == translate(messages.RECEIPT_ADD_TO_CALENDAR, lang)
+    # Dates name their month in the buyer's language.
+    english_months = [name for name in calendar.month_name[1:] if name in receipt]
+    assert bool(english_months) == (lang == "en"), english_months
 
 
 @pytest.mark.parametrize(("lang", "context"), MATRIX, indirect=["context"])

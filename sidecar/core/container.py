@@ -12,6 +12,7 @@ from sidecar.core.config import Settings
 from sidecar.paytabs.client import PayTabsClient
 from sidecar.store.credentials import CredentialStore, PayTabsCredentials
 from sidecar.store.db import Database
+from sidecar.store.site_time import SiteTimeStore
 from wp_bridge.interface import WordPress
 
 
@@ -23,6 +24,7 @@ class Services:
     db: Database
     credentials: CredentialStore
     wordpress: WordPress
+    site_time: SiteTimeStore
     clock: Callable[[], float] = time.time
     paytabs_factory: Callable[[PayTabsCredentials], PayTabsClient] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -66,6 +68,7 @@ def build_services(settings: Settings, overrides: dict[str, Any] | None = None) 
         ),
         credentials=overrides.pop("credentials", None) or CredentialStore(settings, clock),
         wordpress=wordpress,
+        site_time=overrides.pop("site_time", None) or SiteTimeStore(settings, clock),
         clock=clock,
         paytabs_factory=overrides.pop("paytabs_factory", None),
         extras=overrides,

@@ -243,17 +243,17 @@ FIRST_SUBMISSION_IN_PROGRESS: Final = N_(
     "the first submission of this form is still being processed"
 )
 
-# --- Seats you can see (item 3): held places, and until when (times in UTC, "HH:MM") -----------
+# --- Seats you can see (item 3): held places, and until when ("HH:MM" in the site's timezone) ---
 
 # The checkout's group_full refusal when some of the places are held by buyers paying right now.
 GROUP_FULL_HELD: Final = N_(
     "All places are taken or being paid for right now. "
-    "A place may free up at {time} (UTC); please try again then."
+    "A place may free up at {time}; please try again then."
 )
 # The status page while the buyer's own place is held for the PayTabs page.
 AWAITING_PAYMENT_HELD_UNTIL: Final = N_(
     "We are waiting for PayTabs to confirm your payment… "
-    "Your place is held for you until {time} (UTC)."
+    "Your place is held for you until {time}."
 )
 # The registration form's line about the group's places (the plugin's copies say the same).
 SEATS_LEFT: Final = N_("{left} of {capacity} seats left")
@@ -380,6 +380,6 @@ DEMO_LOGIN_LINK_REFUSED: Final = N_("Login link refused")
 
 RETRY_BUTTON: Final = N_("Try again")
 RESTART_BUTTON: Final = N_("Fill in the form again")
-RETRY_HELD_UNTIL: Final = N_("Your place is held for you until {time} (UTC).")
+RETRY_HELD_UNTIL: Final = N_("Your place is held for you until {time}.")
 RETRY_FORBIDDEN: Final = ERROR_PAGES["retry_forbidden"][1]
 RETRY_TOO_SOON: Final = ERROR_PAGES["retry_too_soon"][1]

@@ -18,7 +18,7 @@ from sidecar.core.secretbox import matches_any
 from sidecar.domain.messages import AWAITING_PAYMENT_HELD_UNTIL, REGISTERED_LOG_IN
 from sidecar.domain.states import ENDED, State, buyer_message, can_retry
 from sidecar.payments.retry import retry_possible_at
-from sidecar.payments.seats import hhmm_utc, iso_utc
+from sidecar.payments.seats import hhmm, iso_utc
 from sidecar.store import repository as repo
 from sidecar.store.repository import Intent
 from sidecar.store.repository.intents import payment_reported
@@ -45,14 +45,14 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
         }
         answer.update(_retry_fields(services, tx, intent, browser_secret))
         if intent.state == State.AWAITING_PAYMENT:
-            # Until when the place is held for the PayTabs page (HH:MM in UTC, said as such);
+            # Until when the place is held for the PayTabs page (HH:MM in the site's timezone);
             # once PayTabs has reported the payment, only the wait for its confirmation is said.
             answer["hold_expires_at"] = iso_utc(intent.hold_expires_at)
             if not payment_reported(tx, intent.id):
                 answer["message"] = translate(
                     AWAITING_PAYMENT_HELD_UNTIL,
                     intent.locale,
-                    time=hhmm_utc(intent.hold_expires_at),
+                    time=hhmm(intent.hold_expires_at, services.site_time.zone()),
                 )
         if intent.state == State.FULFILLED:
             answer["redirect_url"] = intent.thank_you_url
@@ -72,7 +72,7 @@ def _retry_fields(
     """Say "Try again" to the paying browser of a declined intent.
 
     ``can_retry`` while its seat is kept (``held_until``, and ``retry_after``: not before; ISO
-    UTC), else ``can_restart`` (the form, refilled); both POST ``retry_url``. Any other browser,
+    UTC; ``held_until_text``: HH:MM in the site's timezone, what the buyer reads), else ``can_restart`` (the form, refilled); both POST ``retry_url``. Any other browser,
     or state, gets ``can_retry`` false and nothing else.
     """
     paying = intent.state == State.PAYMENT_FAILED and matches_any(
@@ -84,6 +84,9 @@ def _retry_fields(
         "can_retry": retry,
         "held_until": iso_utc(intent.hold_expires_at) if retry else None,
     }
+    fields["held_until_text"] = (
+        hhmm(intent.hold_expires_at, services.site_time.zone()) if retry else None
+    )
     if retry:  # PayTabs takes no second page for a cart within two minutes: the button waits
         fields["retry_after"] = iso_utc(retry_possible_at(tx, intent))
     if paying:

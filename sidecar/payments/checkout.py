@@ -267,6 +267,7 @@ def _hold_seat_and_store(
 ) -> Intent:
     """Under the group's lock: replay a double submit, else count seats and store, or refuse."""
     buyer = (int(values["wp_user_id"] or 0), str(values["email"]))
+    zone = services.site_time.zone()  # read before the lock: the "free up at" time, if full
     try:
         with services.db.transaction() as tx:
             repo.lock_group(tx, group.id)
@@ -275,7 +276,7 @@ def _hold_seat_and_store(
             if repo.find_intent_by_idempotency_key(tx, form.idempotency_key) is not None:
                 raise _AlreadySubmitted
             seats.hold_seat_or_refuse(
-                tx, group.id, group.capacity, bookings, buyer, values["created_at"]
+                tx, group.id, group.capacity, bookings, buyer, values["created_at"], zone
             )
             intent = start_intent(
                 tx, values, Event.CHECKOUT, source="checkout", now=values["created_at"]

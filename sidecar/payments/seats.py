@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from sidecar.core.errors import CheckoutRejected
 from sidecar.domain.messages import (
@@ -72,10 +72,10 @@ def iso_utc(timestamp: float) -> str:
     return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def hhmm_utc(timestamp: float, *, round_up: bool = False) -> str:
-    """Return the time as HH:MM in UTC; ``round_up`` for "not before" (a place freeing up)."""
+def hhmm(timestamp: float, zone: tzinfo, *, round_up: bool = False) -> str:
+    """Return the time as HH:MM in ``zone`` (the site's); ``round_up`` for "not before"."""
     seconds = math.ceil(timestamp / 60) * 60 if round_up else int(timestamp) // 60 * 60
-    return datetime.fromtimestamp(seconds, UTC).strftime("%H:%M")
+    return datetime.fromtimestamp(seconds, zone).strftime("%H:%M")
 
 
 def _held_for_payment(state: State) -> bool:
@@ -120,14 +120,16 @@ def hold_seat_or_refuse(
     bookings: Sequence[Booking],
     buyer: tuple[int, str],
     now: float,
+    zone: tzinfo,
 ) -> None:
-    """Under the group's lock: refuse a second place for the buyer, or a full group."""
+    """Under the group's lock: refuse a second place for the buyer, or a full group (times in
+    ``zone``, the site's)."""
     repo.lock_group(tx, group_id)
     holders = _release_own_declined(tx, repo.list_seat_holders(tx, group_id), buyer, now)
     tx.race_window()
     refuse_second_place(holders, buyer[0], buyer[1], now)
     if seats_in_use(holders, bookings) >= capacity:
-        raise _group_full(count_seats(holders, bookings, capacity, now))
+        raise _group_full(count_seats(holders, bookings, capacity, now), zone)
 
 
 def _release_own_declined(
@@ -153,13 +155,13 @@ def _already_registered() -> CheckoutRejected:
     )
 
 
-def _group_full(count: SeatCount) -> CheckoutRejected:
+def _group_full(count: SeatCount, zone: tzinfo) -> CheckoutRejected:
     """The full group's refusal: when buyers are paying now, when a place may free up."""
     if count.next_release_at is None:
         return CheckoutRejected("group_full", FORM_ERRORS["group_full"], "group_id", 409)
     return CheckoutRejected(
         "group_full",
-        GROUP_FULL_HELD.format(time=hhmm_utc(count.next_release_at, round_up=True)),
+        GROUP_FULL_HELD.format(time=hhmm(count.next_release_at, zone, round_up=True)),
         "group_id",
         409,
     )

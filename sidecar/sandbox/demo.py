@@ -53,6 +53,7 @@ FIRST_PORT, LAST_PORT = 1024, 65535
 PROFILE_ID = 100001
 APP_USER = "admin"
 OPTION_NAME = "retreat_paytabs_settings"
+DEMO_TIMEZONE = "Asia/Riyadh"
 
 
 def listen(port: int) -> socket.socket:
@@ -89,7 +90,8 @@ def serve(sock: socket.socket, app: Any) -> BaseWSGIServer:
 
 
 def write_wp_options(path: Path, *, profile_id: int, server_key: str, region: str = "SAU") -> str:
-    """Store the retreat's PayTabs settings as WordPress does (a serialized array option)."""
+    """Store the retreat's PayTabs settings as WordPress does (a serialized array option), and the
+    site's timezone (Riyadh: the demo's buyers read the times a Saudi site shows)."""
     value = {"profile_id": str(profile_id), "server_key": server_key, "region": region}
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(
@@ -100,6 +102,10 @@ def write_wp_options(path: Path, *, profile_id: int, server_key: str, region: st
         conn.execute(
             "INSERT OR REPLACE INTO wp_options (option_name, option_value) VALUES (?, ?)",
             (OPTION_NAME, phpserialize.dumps(value).decode("utf-8")),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO wp_options (option_name, option_value) VALUES (?, ?)",
+            ("timezone_string", DEMO_TIMEZONE),
         )
     return f"sqlite:///{path}"
 

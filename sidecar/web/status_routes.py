@@ -162,7 +162,11 @@ def retry_form(answer: dict[str, Any]) -> str:
     """Return the "Try again" (or, after the hold, "Fill in the form again") button's form."""
     locale = answer["locale"]
     label = messages.RETRY_BUTTON if answer.get("can_retry") else messages.RESTART_BUTTON
+    held = answer.get("held_until_text") if answer.get("can_retry") else None
+    # Until when the place is kept, in the site's timezone (as the plugin's status page says it).
+    until = translate(messages.RETRY_HELD_UNTIL, locale, time=held) if held else ""
     return (
         f'<form class="tps-back" method="post" action="{html.escape(answer["retry_url"])}">'
-        f'<button type="submit">{html.escape(translate(label, locale))}</button></form>'
+        + (f"<p>{html.escape(until)}</p>" if until else "")
+        + f'<button type="submit">{html.escape(translate(label, locale))}</button></form>'
     )

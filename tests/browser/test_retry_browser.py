@@ -4,12 +4,14 @@ registration, paid, and the buyer is registered (one intent, one kept sale)."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from sidecar.payments import retry as retry_module
+from sidecar.payments.seats import hhmm
 from sidecar.sandbox import paytabs_book
-from sidecar.sandbox.demo import DemoStack
+from sidecar.sandbox.demo import DEMO_TIMEZONE, DemoStack
 from tests.browser.flows import DECLINE, Buyer, only_intent, sales, wait_for_state
 
 pytestmark = pytest.mark.browser
@@ -32,7 +34,10 @@ def test_browser_declined_then_try_again_pays_and_registers(
     button = buyer.page.locator(".therapy-sidecar-status__retry button")
     button.wait_for(state="visible")
     assert button.inner_text() == "Try again"
-    assert "(UTC)" in buyer.text(".therapy-sidecar-status__retry p")
+    # In the site's timezone (the demo's site says Riyadh), with no "(UTC)" to convert from.
+    riyadh = hhmm(first.hold_expires_at, ZoneInfo(DEMO_TIMEZONE))
+    held = buyer.text(".therapy-sidecar-status__retry p")
+    assert held == f"Your place is held for you until {riyadh}."
     buyer.page.wait_for_function(
         "!document.querySelector('.therapy-sidecar-status__retry button').disabled"
     )

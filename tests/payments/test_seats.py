@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sidecar.domain.messages import FORM_ERRORS, GROUP_FULL_HELD
 from sidecar.domain.states import State
 from sidecar.payments import sweeps
-from sidecar.payments.seats import count_seats, hhmm_utc, iso_utc
+from sidecar.payments.seats import count_seats, hhmm, iso_utc
 from sidecar.store.repository import SeatHolder
 from wp_bridge.models import Booking
 
 JSON = {"Accept": "application/json"}
 NOW = datetime(2026, 12, 6, 3, 0, 0, tzinfo=UTC).timestamp()
+RIYADH = ZoneInfo("Asia/Riyadh")
 
 
 def holder(ref: str, state: State, hold_expires_at: float = NOW + 1800) -> SeatHolder:
@@ -57,11 +59,13 @@ def test_a_hold_past_its_end_not_yet_swept_frees_up_now_not_in_the_past() -> Non
     assert count.held_now == 1 and count.left == 0 and count.next_release_at == NOW
 
 
-def test_times_are_said_in_utc() -> None:
+def test_times_are_iso_in_utc_and_hhmm_in_the_sites_zone() -> None:
     assert iso_utc(NOW + 61.5) == "2026-12-06T03:01:01Z"
-    assert hhmm_utc(NOW + 61) == "03:01"
-    assert hhmm_utc(NOW + 61, round_up=True) == "03:02"
-    assert hhmm_utc(NOW + 60, round_up=True) == "03:01"
+    assert hhmm(NOW + 61, UTC) == "03:01"
+    assert hhmm(NOW + 61, UTC, round_up=True) == "03:02"
+    assert hhmm(NOW + 60, UTC, round_up=True) == "03:01"
+    assert hhmm(NOW + 61, RIYADH, round_up=True) == "06:02"
+    assert hhmm(NOW + 61, ZoneInfo("Asia/Kolkata")) == "08:31"
 
 
 def group_full(stack: Any) -> dict[str, Any]:
@@ -73,10 +77,12 @@ def group_full(stack: Any) -> dict[str, Any]:
 
 
 def test_full_group_held_by_a_buyer_paying_now_says_when_to_try_again(stack: Any) -> None:
+    stack.set_site_options(timezone_string="Asia/Riyadh")
     intent = stack.start(group_id=str(stack.small_group.id))
-    when = hhmm_utc(intent.hold_expires_at, round_up=True)
+    when = hhmm(intent.hold_expires_at, RIYADH, round_up=True)
+    assert when != hhmm(intent.hold_expires_at, UTC, round_up=True)
     assert group_full(stack)["message"] == GROUP_FULL_HELD.format(time=when)
-    assert f"free up at {when} (UTC)" in group_full(stack)["message"]
+    assert f"free up at {when}; please" in group_full(stack)["message"]
 
 
 def test_full_group_without_holds_says_only_that_it_is_full(stack: Any) -> None:

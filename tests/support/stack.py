@@ -112,8 +112,9 @@ class Stack:
             self.group = wordpress.get_group(int(real_wp["THERAPY_GROUP_ID"]))
             self.small_group = wordpress.get_group(int(real_wp["THERAPY_SMALL_GROUP_ID"]))
         else:
+            self.wp_options_path = tmp_path / "wp-options.sqlite3"
             wp_db = write_sqlite_options(
-                tmp_path / "wp-options.sqlite3",
+                self.wp_options_path,
                 {"retreat_paytabs_settings": serialized_settings(PROFILE_ID, SERVER_KEY, "SAU")},
             )
             self.wp = FakeWordPress(site_url="http://wp.test", clock=self.clock)
@@ -151,6 +152,11 @@ class Stack:
         self.server = Served(self.app, port)
         self.client = self.app.test_client()
         self.wp_server: Served | None = None
+
+    def set_site_options(self, **options: str) -> None:
+        """Set WordPress options (e.g. timezone_string) and drop the sidecar's cached site time."""
+        write_sqlite_options(self.wp_options_path, options)
+        self.services.site_time.forget()
 
     # --- the buyer -----------------------------------------------------------------------------
 

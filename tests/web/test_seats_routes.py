@@ -8,11 +8,12 @@ says nothing about who they are. Every test runs on SQLite and on MariaDB.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sidecar.domain.messages import AWAITING_PAYMENT_HELD_UNTIL, STATE_MESSAGES
 from sidecar.domain.states import State
 from sidecar.payments import sweeps
-from sidecar.payments.seats import hhmm_utc, iso_utc
+from sidecar.payments.seats import hhmm, iso_utc
 from sidecar.web import seats_routes
 
 JSON = {"Accept": "application/json"}
@@ -88,16 +89,17 @@ def test_an_unknown_group_is_404(stack: Any) -> None:
     assert response.get_json()["error"]["code"] == "group_not_found"
 
 
-def test_the_status_says_until_when_the_place_is_held(stack: Any) -> None:
+def test_the_status_says_until_when_the_place_is_held_in_the_sites_time(stack: Any) -> None:
+    stack.set_site_options(timezone_string="Asia/Riyadh")
     intent = stack.start()
     answer = stack.client.get(f"/therapy/status/{intent.ref}", headers=JSON).get_json()
     assert answer["state"] == "awaiting_payment"
     assert answer["hold_expires_at"] == iso_utc(intent.hold_expires_at)
-    until = hhmm_utc(intent.hold_expires_at)
+    until = hhmm(intent.hold_expires_at, ZoneInfo("Asia/Riyadh"))
     assert answer["message"] == AWAITING_PAYMENT_HELD_UNTIL.format(time=until)
-    assert f"Your place is held for you until {until} (UTC)." in answer["message"]
+    assert answer["message"].endswith(f"Your place is held for you until {until}.")
     page = stack.client.get(f"/therapy/status/{intent.ref}", headers={"Accept": "text/html"})
-    assert f"held for you until {until} (UTC)" in page.get_data(as_text=True)
+    assert f"held for you until {until}." in page.get_data(as_text=True)
 
 
 def test_after_paying_the_status_only_says_it_waits_for_paytabs(stack: Any) -> None:

@@ -226,9 +226,10 @@ function shortcode_form( $atts ): string {
 	}
 	$seats = sidecar_seats( (int) $group['id'] );
 	if ( null !== $seats && 0 === $seats['left'] && $seats['held_now'] > 0 && $seats['next_release_at'] > 0 ) {
-		// Rounded up to the minute: a place frees up when its hold ends, not before.
-		$after = gmdate( 'H:i', (int) ( ceil( $seats['next_release_at'] / 60 ) * 60 ) );
-		/* translators: %s: a time of day, HH:MM in UTC. */
+		// Rounded up to the minute: a place frees up when its hold ends, not before. In the site's
+		// timezone (Settings > General), as the buyer reads the site's other times.
+		$after = (string) wp_date( 'H:i', (int) ( ceil( $seats['next_release_at'] / 60 ) * 60 ) );
+		/* translators: %s: a time of day, HH:MM in the site's timezone. */
 		$held = __( 'All places are being paid for right now; try again after %s.', 'therapy-sidecar' );
 		return wrap_markup( $out . notice_html( sprintf( $held, $after ), 'info' ) );
 	}

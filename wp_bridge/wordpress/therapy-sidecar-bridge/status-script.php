@@ -70,7 +70,8 @@ window.therapySidecarStatus = function (c) {
 		return typeof u === "string" && /^(https?:\/\/|\/(?!\/))/i.test(u);
 	}
 	// A declined or cancelled payment, to the paying browser: "Try again" (a fresh PayTabs page,
-	// the place held until held_until, HH:MM UTC) or, once the hold is over, the form refilled.
+	// the place held until held_until_text, HH:MM in the site's timezone) or, once the hold is
+	// over, the form refilled.
 	function offerRetry(d) {
 		if (!(d.can_retry || d.can_restart) || !safe(d.retry_url) || box.querySelector(".therapy-sidecar-status__retry")) {
 			return;
@@ -79,9 +80,9 @@ window.therapySidecarStatus = function (c) {
 		f.method = "post";
 		f.action = d.retry_url;
 		f.className = "therapy-sidecar-status__retry";
-		if (d.can_retry && typeof d.held_until === "string") {
+		if (d.can_retry && typeof d.held_until_text === "string") {
 			var p = document.createElement("p");
-			p.textContent = c.texts.heldUntil.replace("%s", d.held_until.substr(11, 5));
+			p.textContent = c.texts.heldUntil.replace("%s", d.held_until_text);
 			f.appendChild(p);
 		}
 		var b = document.createElement("button");

@@ -94,8 +94,8 @@ function shortcode_status( $atts ): string {
 			// while the place is held, else the form again with the details filled in.
 			'retry'       => __( 'Try again', 'therapy-sidecar' ),
 			'restart'     => __( 'Fill in the form again', 'therapy-sidecar' ),
-			/* translators: %s: a time of day, HH:MM in UTC. */
-			'heldUntil'   => __( 'Your place is held for you until %s (UTC).', 'therapy-sidecar' ),
+			/* translators: %s: a time of day, HH:MM in the site's timezone. */
+			'heldUntil'   => __( 'Your place is held for you until %s.', 'therapy-sidecar' ),
 		),
 	);
 	$json = wp_json_encode( $config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_UNESCAPED_SLASHES );

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import responses
 
 from sidecar.domain import messages
+from sidecar.payments.seats import hhmm
 from sidecar.store import repository as repo
 
 JSON = {"Accept": "application/json"}
@@ -99,12 +100,14 @@ def test_checkout_refusal_with_figures_in_arabic_keeps_the_figures(stack: Any) -
 
 
 def test_checkout_refusal_group_full_held_in_arabic_says_when(stack: Any) -> None:
+    stack.set_site_options(timezone_string="Asia/Riyadh")
     held = stack.start(group_id=str(stack.small_group.id))
     response = stack.checkout(stack.form(stack.small_group.id, locale="ar"), headers=JSON)
     error = response.get_json()["error"]
     assert error["code"] == "group_full"
     assert error["message"].startswith("جميع الأماكن محجوزة أو قيد الدفع الآن.")
-    assert re.search(r"الساعة \d\d:\d\d \(بالتوقيت العالمي UTC\)", error["message"])
+    when = hhmm(held.hold_expires_at, ZoneInfo("Asia/Riyadh"), round_up=True)
+    assert f"الساعة {when}؛" in error["message"] and "UTC" not in error["message"]
     assert held.locale == "en"
 
 

@@ -20,13 +20,15 @@ def prefill_token(uid: int, secret: str, now: float) -> str:
     return sign_token({"typ": "prefill", "uid": uid, "exp": int(now) + PREFILL_TTL_SECONDS}, secret)
 
 
-def sign_in_url(base_url: str, token: str, redirect_to: str) -> str:
-    """Return wp-login.php with the token's e-mail prefilled and ``redirect_to`` as the next stop."""
-    query = urlencode({PREFILL_PARAM: token, "redirect_to": redirect_to})
+def sign_in_url(base_url: str, token: str | None, redirect_to: str) -> str:
+    """Return wp-login.php (the token's e-mail prefilled, if any) with ``redirect_to`` next."""
+    fields = {PREFILL_PARAM: token} if token else {}
+    query = urlencode({**fields, "redirect_to": redirect_to})
     return f"{base_url.rstrip('/')}/wp-login.php?{query}"
 
 
-def password_url(base_url: str, token: str) -> str:
-    """Return WordPress's lost-password form (set a password) with the token's e-mail prefilled."""
-    query = urlencode({"action": "lostpassword", PREFILL_PARAM: token})
+def password_url(base_url: str, token: str | None) -> str:
+    """Return WordPress's lost-password form (set a password), the token's e-mail prefilled if any."""
+    fields = {PREFILL_PARAM: token} if token else {}
+    query = urlencode({"action": "lostpassword", **fields})
     return f"{base_url.rstrip('/')}/wp-login.php?{query}"

@@ -57,9 +57,10 @@ def buyer_status(services: Services, ref: str, browser_secret: str | None) -> di
         if intent.state == State.FULFILLED:
             answer["redirect_url"] = intent.thank_you_url
             answer["registered"] = True
-            if matches_any(browser_secret, intent.browser_secret_hash):
+            paying = matches_any(browser_secret, intent.browser_secret_hash)
+            if paying:
                 answer.update(_paying_browser_links(services, tx, intent))
-            answer.update(_sign_in_links(services, intent))
+            answer.update(_sign_in_links(services, intent, prefilled=paying))
             if "login_url" not in answer and "login_page_url" not in answer:
                 # Another device, or a browser without its cookie: said registered, with two ways in.
                 answer["message"] = translate(REGISTERED_LOG_IN, intent.locale)
@@ -95,14 +96,19 @@ def _retry_fields(
     return fields
 
 
-def _sign_in_links(services: Services, intent: Intent) -> dict[str, str]:
-    """The login form and the set-password form, the buyer's e-mail prefilled by a signed token."""
+def _sign_in_links(services: Services, intent: Intent, *, prefilled: bool) -> dict[str, str]:
+    """The login form and the set-password form; for the paying browser, its e-mail prefilled.
+
+    Only the browser holding the intent's cookie gets the prefill token: anyone else who knows
+    the ref (it is in the status page's address) must not learn whose registration it is.
+    """
     if intent.wp_user_id is None:
         return {}
     base_url = services.settings.wp_base_url
-    token = prefill_token(
-        intent.wp_user_id, services.settings.shared_secret.reveal(), services.clock()
-    )
+    token = None
+    if prefilled:
+        secret = services.settings.shared_secret.reveal()
+        token = prefill_token(intent.wp_user_id, secret, services.clock())
     back = f"{intent.thank_you_url}{'&' if '?' in intent.thank_you_url else '?'}intent={intent.ref}"
     return {
         "sign_in_url": sign_in_url(base_url, token, back),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from sidecar.domain import messages
 from sidecar.payments.buyer_status import LOGIN_WINDOW_SECONDS
@@ -45,11 +45,10 @@ def test_status_another_device_is_told_registered_with_login_and_password_links(
     password = urlsplit(answer["password_url"])
     assert password.path == "/wp-login.php"
     assert parse_qs(password.query)["action"] == ["lostpassword"]
+    # Whoever knows the ref (it is in the status page's address) must not learn whose
+    # registration it is: no prefill token, and the e-mail address is nowhere in the answer.
     for url in (answer["sign_in_url"], answer["password_url"]):
-        payload = prefill_of(url)
-        assert payload["uid"] == intent.wp_user_id
-        assert payload["exp"] == int(stack.clock()) + PREFILL_TTL_SECONDS
-    # The e-mail address is in no link: the bridge reads it from the signed token.
+        assert "therapy_prefill" not in parse_qs(urlsplit(url).query)
     assert intent.email and intent.email not in json.dumps(answer)
 
 
@@ -61,7 +60,12 @@ def test_status_paying_browser_keeps_its_login_link_and_gets_the_links_too(stack
     stack.clock.advance(LOGIN_WINDOW_SECONDS + 1)
     later = poll(stack.client, intent.ref)
     assert "login_url" not in later and "login_page_url" in later
-    assert prefill_of(later["sign_in_url"])["uid"] == intent.wp_user_id
+    # The paying browser (its cookie) gets the e-mail prefilled, by a signed token.
+    for url in (later["sign_in_url"], later["password_url"], later["login_page_url"]):
+        payload = prefill_of(url)
+        assert payload["uid"] == intent.wp_user_id
+        assert payload["exp"] == int(stack.clock()) + PREFILL_TTL_SECONDS
+    assert intent.email and intent.email not in json.dumps(later)
 
 
 def test_status_before_fulfilment_offers_no_links(stack: Any) -> None:
@@ -72,11 +76,13 @@ def test_status_before_fulfilment_offers_no_links(stack: Any) -> None:
         assert key not in answer
 
 
-def test_status_no_script_another_device_goes_to_the_prefilled_login_form(stack: Any) -> None:
+def test_status_no_script_another_device_goes_to_the_login_form_without_the_email(
+    stack: Any,
+) -> None:
     intent = fulfilled(stack)
     navigate = {"Accept": "text/html,application/xhtml+xml", "Sec-Fetch-Mode": "navigate"}
     response = stack.app.test_client().get(f"/therapy/status/{intent.ref}", headers=navigate)
     assert response.status_code == 303
     target = response.headers["Location"]
-    assert target.startswith("http://wp.test/wp-login.php?therapy_prefill=")
-    assert prefill_of(target)["uid"] == intent.wp_user_id
+    assert target.startswith("http://wp.test/wp-login.php?redirect_to=")
+    assert "therapy_prefill" not in target and intent.email not in unquote(target)

@@ -252,8 +252,7 @@ GROUP_FULL_HELD: Final = N_(
 )
 # The status page while the buyer's own place is held for the PayTabs page.
 AWAITING_PAYMENT_HELD_UNTIL: Final = N_(
-    "We are waiting for PayTabs to confirm your payment… "
-    "Your place is held for you until {time}."
+    "We are waiting for PayTabs to confirm your payment… Your place is held for you until {time}."
 )
 # The registration form's line about the group's places (the plugin's copies say the same).
 SEATS_LEFT: Final = N_("{left} of {capacity} seats left")

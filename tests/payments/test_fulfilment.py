@@ -199,10 +199,11 @@ def test_status_without_javascript_refreshes_then_sends_the_paying_browser_to_lo
     assert done.status_code == 303
     assert "rest_route=/therapy-sidecar/v1/login" in done.headers["Location"]
     stranger = stack.app.test_client().get(f"/therapy/status/{intent.ref}", headers=nav)
-    # Another browser: the login form with the e-mail filled in by the bridge (a browser logged in
-    # as the buyer is sent on by the bridge to the thank-you page).
+    # Another browser: the login form (a browser logged in as the buyer is sent on by the bridge
+    # to the thank-you page), without the e-mail: it proved nothing but knowing the ref.
     assert stranger.status_code == 303
-    assert stranger.headers["Location"].startswith("http://wp.test/wp-login.php?therapy_prefill=")
+    assert stranger.headers["Location"].startswith("http://wp.test/wp-login.php?redirect_to=")
+    assert "therapy_prefill" not in stranger.headers["Location"]
 
 
 def test_fulfilment_redrive_is_refused_while_the_email_is_still_taken(stack: Any) -> None:

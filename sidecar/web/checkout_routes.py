@@ -21,6 +21,7 @@ from sidecar.payments.drafts import (
     seal_draft,
 )
 from sidecar.payments.retry import RetryRefused, retry_payment
+from sidecar.store.repository import Intent
 from sidecar.web.context import services
 from sidecar.web.responses import (
     back_to_form,
@@ -155,15 +156,19 @@ def retry(ref: str) -> BaseResponse:
         if wants_json():
             return error_json(409, refused.code, refused.message)
         response = back_to_form(outcome.intent.registration_url, refused)
-        intent = outcome.intent
-        values = {name: getattr(intent, name) for name in ("first_name", "last_name", "phone")}
-        values |= {"email": intent.email, "street1": intent.street1, "city": intent.city}
-        values |= {"country": intent.country}
-        set_draft_cookie(response, make_draft(intent.group_id, intent.registration_url, values))
+        set_draft_cookie(response, intent_draft(outcome.intent))
         return response
     if wants_json():
         return jsonify({"redirect_url": target, "ref": outcome.intent.ref})
     return redirect(target, code=303)
+
+
+def intent_draft(intent: Intent) -> Draft:
+    """Return the form as the intent's buyer filled it in (never the password), as a draft."""
+    values = {name: getattr(intent, name) for name in ("first_name", "last_name", "phone")}
+    values |= {"email": intent.email, "street1": intent.street1, "city": intent.city}
+    values |= {"country": intent.country}
+    return make_draft(intent.group_id, intent.registration_url, values)
 
 
 def refuse_cross_site() -> None:

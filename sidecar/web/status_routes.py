@@ -32,7 +32,7 @@ from sidecar.domain import messages
 from sidecar.domain.states import State
 from sidecar.payments.buyer_status import buyer_status
 from sidecar.store import repository as repo
-from sidecar.web.checkout_routes import browser_cookie_name
+from sidecar.web.checkout_routes import browser_cookie_name, intent_draft, set_draft_cookie
 from sidecar.web.context import services
 from sidecar.web.responses import message_page
 
@@ -68,7 +68,19 @@ def status(ref: str) -> BaseResponse:
     # waited: the request was held (a slot was free), so an unchanged state means "ask again now".
     response = status_page(answer) if navigation else jsonify({**answer, "waited": waited})
     response.headers["Cache-Control"] = "no-store"
+    if "can_restart" in answer:
+        # The paying browser of a declined payment: whichever way it goes back to the form
+        # ("Back to the registration page" too), the form comes back filled in.
+        keep_the_details(response, ref)
     return response
+
+
+def keep_the_details(response: BaseResponse, ref: str) -> None:
+    """Set the draft cookie to the intent's details (never the password)."""
+    with services().db.transaction() as tx:
+        intent = repo.find_intent_by_ref(tx, ref)
+    if intent is not None:
+        set_draft_cookie(response, intent_draft(intent))
 
 
 def long_poll_query() -> tuple[float, str | None]:

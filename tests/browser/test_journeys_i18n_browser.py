@@ -16,7 +16,7 @@ import pytest
 from sidecar.core.i18n import direction, translate
 from sidecar.domain import messages
 from sidecar.sandbox.demo import DemoStack
-from tests.browser.flows import DECLINE, Buyer, sales, wait_for_state
+from tests.browser.flows import DECLINE, PERSON, Buyer, sales, wait_for_state
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -96,6 +96,12 @@ def test_browser_journey_declined_card_is_told_in_the_buyers_language(
     retry = buyer.page.locator(".therapy-sidecar-status__retry button")
     retry.wait_for(state="visible")
     assert retry.inner_text().strip() == translate(messages.RETRY_BUTTON, lang)
+    # "Back to the registration page" too: the form comes back with what the buyer typed.
+    buyer.page.click(".therapy-sidecar-status__back a")
+    buyer.page.wait_for_url(f"{demo.wordpress_url}/therapy-registration/**")
+    assert buyer.page.input_value("input[name=email]") == f"declined.{lang}@example.com"
+    assert buyer.page.input_value("input[name=city]") == PERSON["city"]
+    assert buyer.page.input_value("input[name=password]") == ""
 
 
 @pytest.mark.parametrize(("lang", "context"), MATRIX, indirect=["context"])

@@ -132,3 +132,29 @@ def test_sandbox_form_keeps_a_logged_in_buyers_email() -> None:
     page = sandbox_form(member, {"email": "typed@example.com", "first_name": "Mouna"}, None)
     assert "value='member@example.com'" in page and "typed@example.com" not in page
     assert "name='first_name' value='Mouna'" in page
+
+
+def test_declined_payment_status_keeps_the_details_for_the_paying_browser_only(
+    stack: Any,
+) -> None:
+    """Regression: after a decline, "Back to the registration page" opened an empty form."""
+    form = stack.form(**PERSONAL | {"password": "a good long password"})
+    stack.checkout(form)  # stack.client is the paying browser: it holds the tps_<ref> cookie
+    intent = stack.intent_by_key(form["idempotency_key"])
+    stack.pay(intent, card="4000000000000002")
+    stack.deliver_ipns()
+    stack.drain()
+    assert stack.intent(intent.ref).state.value == "payment_failed"
+
+    polled = stack.client.get(f"/therapy/status/{intent.ref}")
+    assert polled.get_json()["can_retry"] is True
+    cookie = draft_cookie(polled)
+    assert cookie is not None and cookie["path"] == "/" and cookie["httponly"]
+    draft = open_draft(cookie.value, [stack.shared_secret], stack.clock())
+    assert draft is not None and draft.group_id == intent.group_id
+    for name in ("first_name", "last_name", "email", "phone", "street1", "city"):
+        assert draft.fields[name] == PERSONAL[name]
+    assert "password" not in draft.fields
+    # Whoever else knows the ref gets no draft: the details stay with the browser that paid.
+    stranger = stack.app.test_client().get(f"/therapy/status/{intent.ref}")
+    assert stranger.status_code == 200 and draft_cookie(stranger) is None

@@ -95,6 +95,16 @@ def no_php_notices_or_database_errors(request: pytest.FixtureRequest) -> Iterato
 
 
 @pytest.fixture
+def browser_page(chromium: Any) -> Iterator[Any]:
+    """A page in a fresh browser context (its own cookies: a new device)."""
+    context = chromium.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
 def new_ref() -> Callable[[], str]:
     """Fresh intent references (cleaned up after the session)."""
     return lambda: f"{REF_PREFIX}{uuid.uuid4().hex[:16]}"

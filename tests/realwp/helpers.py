@@ -78,6 +78,11 @@ class WPSite:
         return (self.user, self.app_password)
 
     @property
+    def sidecar_url(self) -> str:
+        """The sidecar's public base URL the plugin uses (its THERAPY_SIDECAR_URL)."""
+        return self.env.get("SIDECAR_URL") or f"{self.base_url}/sidecar"
+
+    @property
     def secret(self) -> str:
         return self.env["SIDECAR_SHARED_SECRET"]
 

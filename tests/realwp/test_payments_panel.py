@@ -352,15 +352,6 @@ def real_stack(tmp_path: Path, wp: WPSite) -> Iterator[Stack]:
         stack.close()
 
 
-@pytest.fixture
-def browser_page(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context()
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 @pytest.mark.browser
 def test_admin_finds_by_email_sees_the_timeline_and_cancels_and_refunds(
     wp: WPSite, real_stack: Stack, panel_page: str, browser_page: Any

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,16 +19,6 @@ from wp_bridge.login_page import password_url, prefill_token, sign_in_url
 
 pytestmark = [pytest.mark.realwp, pytest.mark.browser]
 REGISTERED = "You are registered. Log in to see your receipt and your group."
-
-
-@pytest.fixture
-def browser_page(chromium: Any) -> Iterator[Any]:
-    """A page in a fresh browser context (no cookies: another device)."""
-    context = chromium.new_context()
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_status_page_logged_out_paid_buyer_gets_the_prefilled_login_and_password_forms(
@@ -55,7 +44,7 @@ def test_status_page_logged_out_paid_buyer_gets_the_prefilled_login_and_password
         "sign_in_url": sign_in_url(wp.base_url, token, back),
         "password_url": password_url(wp.base_url, token),
     }
-    sidecar = wp.env.get("SIDECAR_URL") or f"{wp.base_url}/sidecar"
+    sidecar = wp.sidecar_url
     page = browser_page
     page.route(
         f"{sidecar}/therapy/status/**",

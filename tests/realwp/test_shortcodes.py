@@ -37,15 +37,11 @@ def hidden(markup: str, name: str) -> str:
     return html.unescape(match.group(1))
 
 
-def sidecar_url(wp: WPSite) -> str:
-    return wp.env.get("SIDECAR_URL") or f"{wp.base_url}/sidecar"
-
-
 def test_form_for_a_visitor(wp: WPSite) -> None:
     response = page(wp, "/therapy-registration/")
     markup = response.text
     assert "no-cache" in response.headers.get("Cache-Control", "")
-    assert f'action="{sidecar_url(wp)}/therapy/checkout"' in markup
+    assert f'action="{wp.sidecar_url}/therapy/checkout"' in markup
     assert 'method="post"' in markup
     assert hidden(markup, "group_id") == str(wp.group_id())
     for name in ("first_name", "last_name", "email", "phone", "street1", "city", "password"):
@@ -122,7 +118,7 @@ def test_full_group_shows_no_form(wp: WPSite, empty_small_group: int) -> None:
 def test_status_page_polls_the_sidecar(wp: WPSite) -> None:
     markup = page(wp, "/therapy-registration-status/", {"intent": "TP-2024-0001"}).text
     assert "You are being registered to your selected group" in markup
-    assert f"{sidecar_url(wp)}/therapy/status/TP-2024-0001" in markup.replace("\\/", "/")
+    assert f"{wp.sidecar_url}/therapy/status/TP-2024-0001" in markup.replace("\\/", "/")
     assert 'credentials:"include"' in markup
     assert '"interval":1500' in markup
     assert "login_url" in markup

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,20 +18,6 @@ from tests.realwp.helpers import WPSite
 from wp_bridge.tokens import issue_login_grant
 
 pytestmark = [pytest.mark.realwp, pytest.mark.browser]
-
-
-@pytest.fixture
-def browser_page(chromium: Any) -> Iterator[Any]:
-    """A page in a fresh browser context (its own cookies)."""
-    context = chromium.new_context()
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def sidecar_base(wp: WPSite) -> str:
-    return wp.env.get("SIDECAR_URL") or f"{wp.base_url}/sidecar"
 
 
 def test_status_page_polls_then_follows_the_login_grant_and_back_shows_no_error(
@@ -73,7 +58,7 @@ def test_status_page_polls_then_follows_the_login_grant_and_back_shows_no_error(
         route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
     page = browser_page
-    page.route(f"{sidecar_base(wp)}/therapy/status/**", answer)
+    page.route(f"{wp.sidecar_url}/therapy/status/**", answer)
     page.goto(f"{wp.base_url}/therapy-registration-status/?intent={ref}")
     message = page.locator(".therapy-sidecar-status__message")
     page.wait_for_function(
@@ -83,10 +68,10 @@ def test_status_page_polls_then_follows_the_login_grant_and_back_shows_no_error(
     assert "Creating your account" in message.text_content()
     page.wait_for_url(f"{wp.base_url}/thank-you/", timeout=15_000)
 
-    assert polls[0]["url"] == f"{sidecar_base(wp)}/therapy/status/{ref}"
+    assert polls[0]["url"] == f"{wp.sidecar_url}/therapy/status/{ref}"
     assert polls[0]["headers"].get("accept") == "application/json"
     # After the first answer the page long-polls from the state it saw.
-    assert polls[1]["url"] == f"{sidecar_base(wp)}/therapy/status/{ref}?wait=25&since=fulfilling"
+    assert polls[1]["url"] == f"{wp.sidecar_url}/therapy/status/{ref}?wait=25&since=fulfilling"
     cookies = {cookie["name"] for cookie in page.context.cookies()}
     assert any(name.startswith("wordpress_logged_in_") for name in cookies)
     page.goto(f"{wp.base_url}/wp-admin/profile.php")
@@ -117,7 +102,7 @@ def test_status_page_shows_a_failure_with_a_way_back(wp: WPSite, browser_page: A
         route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
     page = browser_page
-    page.route(f"{sidecar_base(wp)}/therapy/status/**", answer)
+    page.route(f"{wp.sidecar_url}/therapy/status/**", answer)
     page.goto(f"{wp.base_url}/therapy-registration-status/?intent={ref}")
     page.wait_for_selector(".therapy-sidecar-status[data-done='1']", timeout=10_000)
     assert (
@@ -132,7 +117,7 @@ def test_status_page_shows_a_failure_with_a_way_back(wp: WPSite, browser_page: A
 def test_unknown_intent_stops_polling(wp: WPSite, browser_page: Any) -> None:
     page = browser_page
     page.route(
-        f"{sidecar_base(wp)}/therapy/status/**",
+        f"{wp.sidecar_url}/therapy/status/**",
         lambda route: route.fulfill(status=404, content_type="application/json", body="{}"),
     )
     page.goto(f"{wp.base_url}/therapy-registration-status/?intent=rwp-unknown")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,19 +15,6 @@ import pytest
 from tests.realwp.helpers import WPSite
 
 pytestmark = [pytest.mark.realwp, pytest.mark.browser]
-
-
-@pytest.fixture
-def browser_page(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context()
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def sidecar_base(wp: WPSite) -> str:
-    return wp.env.get("SIDECAR_URL") or f"{wp.base_url}/sidecar"
 
 
 def iso(timestamp: float) -> str:
@@ -48,7 +34,7 @@ def declined(ref: str, retry_url: str, **fields: Any) -> dict[str, Any]:
 
 def test_realwp_status_page_try_again_posts_to_the_sidecar(wp: WPSite, browser_page: Any) -> None:
     ref = "rwp-retry-in-browser"
-    retry_url = f"{sidecar_base(wp)}/therapy/retry/{ref}"
+    retry_url = f"{wp.sidecar_url}/therapy/retry/{ref}"
     held_until = time.time() + 20 * 60
     body = declined(
         ref,
@@ -67,7 +53,7 @@ def test_realwp_status_page_try_again_posts_to_the_sidecar(wp: WPSite, browser_p
 
     page = browser_page
     page.route(
-        f"{sidecar_base(wp)}/therapy/status/**",
+        f"{wp.sidecar_url}/therapy/status/**",
         lambda route: route.fulfill(
             status=200, content_type="application/json", body=json.dumps(body)
         ),
@@ -94,11 +80,11 @@ def test_realwp_status_page_after_the_hold_offers_the_form_again(
     wp: WPSite, browser_page: Any
 ) -> None:
     ref = "rwp-restart-in-browser"
-    retry_url = f"{sidecar_base(wp)}/therapy/retry/{ref}"
+    retry_url = f"{wp.sidecar_url}/therapy/retry/{ref}"
     body = declined(ref, retry_url, can_retry=False, can_restart=True, held_until=None)
     page = browser_page
     page.route(
-        f"{sidecar_base(wp)}/therapy/status/**",
+        f"{wp.sidecar_url}/therapy/status/**",
         lambda route: route.fulfill(
             status=200, content_type="application/json", body=json.dumps(body)
         ),
@@ -118,7 +104,7 @@ def test_realwp_status_page_offers_no_retry_to_another_browser(
     body |= {"can_retry": False, "held_until": None}
     page = browser_page
     page.route(
-        f"{sidecar_base(wp)}/therapy/status/**",
+        f"{wp.sidecar_url}/therapy/status/**",
         lambda route: route.fulfill(
             status=200, content_type="application/json", body=json.dumps(body)
         ),
